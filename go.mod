@@ -1,0 +1,5 @@
+module github.com/aegis-gitea/aegis-gitea-mcp
+
+go 1.26.10
+
+require github.com/google/go-cmp v0.7.0 // indirect

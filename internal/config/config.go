@@ -1,0 +1,332 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultListenAddr is where the server listens unless told otherwise:
+// loopback, so a fresh install is never reachable from the network.
+const DefaultListenAddr = "127.0.0.1:8080"
+
+// DefaultEnvFile is read when it exists and no --env-file flag names another.
+const DefaultEnvFile = ".env"
+
+// Config is the validated, effective configuration.
+type Config struct {
+	// GiteaURL is the base URL of the Gitea instance, without a trailing slash.
+	GiteaURL *url.URL
+	// OAuthMode makes every call run with the signed-in user's OAuth token.
+	// When false the server uses the shared personal access token GiteaToken.
+	OAuthMode bool
+	// OAuthClientID and OAuthClientSecret are the Gitea OAuth application's
+	// credentials, used for token introspection.
+	OAuthClientID     string
+	OAuthClientSecret Secret
+	// OAuthExpectedAudience is the audience a token must have been issued
+	// for; it defaults to OAuthClientID.
+	OAuthExpectedAudience string
+	// GiteaToken is the shared personal access token used when OAuthMode is off.
+	GiteaToken Secret
+	// PublicBaseURL is the URL clients reach this server at.
+	PublicBaseURL *url.URL
+	// ListenAddr is the host:port the HTTP server listens on.
+	ListenAddr string
+	// LogLevel and LogFormat ("json" or "text") shape the structured logs.
+	LogLevel  slog.Level
+	LogFormat string
+	// RequestTimeout bounds each call to Gitea.
+	RequestTimeout time.Duration
+	// EnvFile is the .env file that was read, or "" when none was.
+	EnvFile string
+}
+
+// Problem is one invalid or missing configuration variable.
+type Problem struct {
+	Var     string // the variable or flag at fault, e.g. "GITEA_URL"
+	Message string // what is wrong and what it expects; never the value of a secret
+}
+
+// Error lists every configuration problem found, so that one run shows them all.
+type Error struct{ Problems []Problem }
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("invalid configuration:")
+	for _, p := range e.Problems {
+		fmt.Fprintf(&b, "\n  %s: %s", p.Var, p.Message)
+	}
+	return b.String()
+}
+
+// ErrUsage marks a command-line usage error; the flag package has already
+// printed what was wrong.
+var ErrUsage = errors.New("usage error")
+
+// Load builds the configuration from command-line flags (args, without the
+// program or subcommand name), the process environment (environ, as from
+// [os.Environ]) and the .env file. A bad configuration is reported as an
+// [*Error] naming every problem.
+func Load(args, environ []string, stderr io.Writer) (*Config, error) {
+	fs := flag.NewFlagSet("aegis-gitea-mcp", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	envFile := fs.String("env-file", "", "read variables from this file instead of ./"+DefaultEnvFile)
+	listen := fs.String("listen", "", "listen address, host:port (overrides LISTEN_ADDR)")
+	if err := fs.Parse(args); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "unexpected argument %q\n", fs.Arg(0))
+		return nil, ErrUsage
+	}
+
+	l := &loader{env: environToMap(environ)}
+	l.readEnvFile(*envFile)
+	if *listen != "" {
+		l.env["LISTEN_ADDR"] = *listen
+	}
+	cfg := l.build()
+	if len(l.problems) > 0 {
+		return nil, &Error{Problems: l.problems}
+	}
+	return cfg, nil
+}
+
+type loader struct {
+	env      map[string]string // process environment, which wins
+	file     map[string]string // the .env file
+	fileName string
+	problems []Problem
+}
+
+func environToMap(environ []string) map[string]string {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+func (l *loader) problem(name, format string, args ...any) {
+	l.problems = append(l.problems, Problem{Var: name, Message: fmt.Sprintf(format, args...)})
+}
+
+// reported reports whether a problem was already recorded for the secret
+// name or its _FILE variant, so a bad file is not also called missing.
+func (l *loader) reported(name string) bool {
+	for _, p := range l.problems {
+		if p.Var == name || p.Var == name+"_FILE" {
+			return true
+		}
+	}
+	return false
+}
+
+// readEnvFile reads the named file, or ./.env when name is empty and that
+// file exists. A named file that is missing is a problem; a missing default is not.
+func (l *loader) readEnvFile(name string) {
+	explicit := name != ""
+	if !explicit {
+		name = DefaultEnvFile
+	}
+	f, err := os.Open(name) // #nosec G304 -- the operator names the file
+	if err != nil {
+		if explicit || !errors.Is(err, os.ErrNotExist) {
+			l.problem("--env-file", "cannot open %s: %v", name, errors.Unwrap(err))
+		}
+		return
+	}
+	defer func() { _ = f.Close() }()
+	vars, err := parseDotenv(f)
+	if err != nil {
+		l.problem("--env-file", "%s: %v", name, err)
+		return
+	}
+	l.file, l.fileName = vars, name
+}
+
+// lookup returns a variable's value from the environment or else the .env
+// file; an empty value counts as unset.
+func (l *loader) lookup(name string) (string, bool) {
+	if v, ok := l.env[name]; ok && v != "" {
+		return v, true
+	}
+	if v, ok := l.file[name]; ok && v != "" {
+		return v, true
+	}
+	return "", false
+}
+
+func (l *loader) build() *Config {
+	cfg := &Config{EnvFile: l.fileName}
+	cfg.GiteaURL = l.baseURL("GITEA_URL", true, "the base URL of your Gitea, e.g. https://gitea.example.com")
+	cfg.OAuthMode = l.boolean("OAUTH_MODE", true)
+	cfg.OAuthClientID, _ = l.lookup("GITEA_OAUTH_CLIENT_ID")
+	cfg.OAuthClientSecret = l.secret("GITEA_OAUTH_CLIENT_SECRET")
+	cfg.OAuthExpectedAudience, _ = l.lookup("OAUTH_EXPECTED_AUDIENCE")
+	cfg.GiteaToken = l.secret("GITEA_TOKEN")
+	if cfg.OAuthMode {
+		if cfg.OAuthClientID == "" {
+			l.problem("GITEA_OAUTH_CLIENT_ID", "is required when OAUTH_MODE=true: the client ID of the Gitea OAuth application")
+		}
+		if !cfg.OAuthClientSecret.IsSet() && !l.reported("GITEA_OAUTH_CLIENT_SECRET") {
+			l.problem("GITEA_OAUTH_CLIENT_SECRET", "is required when OAUTH_MODE=true (or GITEA_OAUTH_CLIENT_SECRET_FILE): the Gitea OAuth application's client secret")
+		}
+		if cfg.OAuthExpectedAudience == "" {
+			cfg.OAuthExpectedAudience = cfg.OAuthClientID
+		}
+	} else if !cfg.GiteaToken.IsSet() && !l.reported("GITEA_TOKEN") {
+		l.problem("GITEA_TOKEN", "is required when OAUTH_MODE=false (or GITEA_TOKEN_FILE): a Gitea personal access token")
+	}
+
+	cfg.ListenAddr = l.listenAddr()
+	cfg.PublicBaseURL = l.baseURL("PUBLIC_BASE_URL", false, "the URL clients reach this server at, e.g. https://mcp.example.com")
+	if cfg.PublicBaseURL == nil && cfg.ListenAddr != "" {
+		cfg.PublicBaseURL = &url.URL{Scheme: "http", Host: cfg.ListenAddr}
+	}
+	cfg.LogLevel = l.logLevel()
+	cfg.LogFormat = l.oneOf("LOG_FORMAT", "json", "json", "text")
+	cfg.RequestTimeout = time.Duration(l.intRange("REQUEST_TIMEOUT_SECONDS", 30, 1, 600)) * time.Second
+	return cfg
+}
+
+// secret reads NAME or the file named by NAME_FILE; setting both is a problem.
+func (l *loader) secret(name string) Secret {
+	v, direct := l.lookup(name)
+	path, fromFile := l.lookup(name + "_FILE")
+	switch {
+	case direct && fromFile:
+		l.problem(name, "set either %s or %s_FILE, not both", name, name)
+		return Secret{}
+	case fromFile:
+		b, err := os.ReadFile(path) // #nosec G304 -- the operator names the file
+		if err != nil {
+			l.problem(name+"_FILE", "cannot read %s: %v", path, errors.Unwrap(err))
+			return Secret{}
+		}
+		v = strings.TrimRight(string(b), "\r\n")
+		if v == "" {
+			l.problem(name+"_FILE", "%s is empty", path)
+		}
+	}
+	return Secret{value: v}
+}
+
+// baseURL parses an absolute http(s) URL with no credentials, query or
+// fragment, and drops a trailing slash. The value itself is never echoed:
+// a URL may carry credentials.
+func (l *loader) baseURL(name string, required bool, want string) *url.URL {
+	raw, ok := l.lookup(name)
+	if !ok {
+		if required {
+			l.problem(name, "is required: %s", want)
+		}
+		return nil
+	}
+	u, err := url.Parse(raw)
+	var why string
+	switch {
+	case err != nil:
+		why = "is not a valid URL"
+	case u.Scheme != "http" && u.Scheme != "https":
+		why = "must start with http:// or https://"
+	case u.Host == "" || u.Hostname() == "":
+		why = "has no host"
+	case u.User != nil:
+		why = "must not contain a user name or password"
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		why = "must not have a query or fragment"
+	}
+	if why != "" {
+		l.problem(name, "%s; want %s", why, want)
+		return nil
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return u
+}
+
+func (l *loader) boolean(name string, def bool) bool {
+	raw, ok := l.lookup(name)
+	if !ok {
+		return def
+	}
+	switch strings.ToLower(raw) {
+	case "true", "1", "yes", "on":
+		return true
+	case "false", "0", "no", "off":
+		return false
+	}
+	l.problem(name, "%q is not a boolean; want true or false", raw)
+	return def
+}
+
+func (l *loader) oneOf(name, def string, allowed ...string) string {
+	raw, ok := l.lookup(name)
+	if !ok {
+		return def
+	}
+	for _, a := range allowed {
+		if strings.EqualFold(raw, a) {
+			return a
+		}
+	}
+	l.problem(name, "%q is not one of %s", raw, strings.Join(allowed, ", "))
+	return def
+}
+
+func (l *loader) logLevel() slog.Level {
+	switch l.oneOf("LOG_LEVEL", "info", "debug", "info", "warn", "error") {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+func (l *loader) intRange(name string, def, lo, hi int) int {
+	raw, ok := l.lookup(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < lo || n > hi {
+		l.problem(name, "%q is not a whole number from %d to %d", raw, lo, hi)
+		return def
+	}
+	return n
+}
+
+func (l *loader) listenAddr() string {
+	raw, ok := l.lookup("LISTEN_ADDR")
+	if !ok {
+		return DefaultListenAddr
+	}
+	host, port, err := net.SplitHostPort(raw)
+	if err == nil {
+		var n int
+		n, err = strconv.Atoi(port)
+		if err == nil && (n < 0 || n > 65535) {
+			err = errors.New("port out of range")
+		}
+	}
+	if err != nil || strings.ContainsAny(host, "/ ") {
+		l.problem("LISTEN_ADDR", "%q is not host:port, e.g. 127.0.0.1:8080 or :8080", raw)
+		return ""
+	}
+	return raw
+}

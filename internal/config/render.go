@@ -1,0 +1,60 @@
+package config
+
+import (
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Setting is one effective configuration value, ready to print.
+type Setting struct {
+	Name  string
+	Value string
+}
+
+// Settings returns the effective configuration in a stable order, with every
+// secret shown only as set or not set.
+func (c *Config) Settings() []Setting {
+	return []Setting{
+		{"GITEA_URL", urlString(c.GiteaURL)},
+		{"OAUTH_MODE", strconv.FormatBool(c.OAuthMode)},
+		{"GITEA_OAUTH_CLIENT_ID", c.OAuthClientID},
+		{"GITEA_OAUTH_CLIENT_SECRET", secretState(c.OAuthClientSecret)},
+		{"OAUTH_EXPECTED_AUDIENCE", c.OAuthExpectedAudience},
+		{"GITEA_TOKEN", secretState(c.GiteaToken)},
+		{"PUBLIC_BASE_URL", urlString(c.PublicBaseURL)},
+		{"LISTEN_ADDR", c.ListenAddr},
+		{"LOG_LEVEL", strings.ToLower(c.LogLevel.String())},
+		{"LOG_FORMAT", c.LogFormat},
+		{"REQUEST_TIMEOUT_SECONDS", strconv.Itoa(int(c.RequestTimeout.Seconds()))},
+	}
+}
+
+// WriteTo prints the effective configuration as NAME=value lines.
+func (c *Config) WriteTo(w io.Writer) (int64, error) {
+	var b strings.Builder
+	if c.EnvFile != "" {
+		fmt.Fprintf(&b, "# read %s; the environment overrides it\n", c.EnvFile)
+	}
+	for _, s := range c.Settings() {
+		fmt.Fprintf(&b, "%s=%s\n", s.Name, s.Value)
+	}
+	n, err := io.WriteString(w, b.String())
+	return int64(n), err
+}
+
+func urlString(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	return u.String()
+}
+
+func secretState(s Secret) string {
+	if s.IsSet() {
+		return "(set, redacted)"
+	}
+	return "(not set)"
+}

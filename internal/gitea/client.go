@@ -1,0 +1,210 @@
+package gitea
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Defaults for [Options] zero values.
+const (
+	DefaultTimeout          = 30 * time.Second
+	DefaultMaxResponseBytes = 16 << 20
+	connectTimeout          = 10 * time.Second
+	maxRedirects            = 5
+	drainLimit              = 64 << 10
+)
+
+// Options configure an [Endpoint]. The zero value of every field is a safe default.
+type Options struct {
+	// BaseURL is Gitea's root URL, e.g. https://gitea.example.com or
+	// https://example.com/gitea. Required.
+	BaseURL *url.URL
+	// Timeout bounds a whole call, body included. Zero means [DefaultTimeout].
+	Timeout time.Duration
+	// MaxResponseBytes bounds a response body. Zero means [DefaultMaxResponseBytes].
+	MaxResponseBytes int64
+	// Transport sends the requests. Nil means a dedicated transport with
+	// connect, TLS-handshake and response-header timeouts.
+	Transport http.RoundTripper
+	// UserAgent is sent on every request. Empty means "aegis-gitea-mcp".
+	UserAgent string
+}
+
+// Endpoint is one Gitea instance. It is safe for concurrent use; share one.
+type Endpoint struct {
+	base      *url.URL
+	http      *http.Client
+	maxBody   int64
+	userAgent string
+}
+
+// NewEndpoint returns an Endpoint for opts.BaseURL.
+func NewEndpoint(opts Options) (*Endpoint, error) {
+	if opts.BaseURL == nil || (opts.BaseURL.Scheme != "http" && opts.BaseURL.Scheme != "https") || opts.BaseURL.Host == "" {
+		return nil, errors.New("gitea: BaseURL must be an absolute http(s) URL")
+	}
+	base := *opts.BaseURL
+	base.Path = strings.TrimRight(base.Path, "/")
+	base.RawPath, base.RawQuery, base.Fragment, base.User = "", "", "", nil
+	timeout := cmpOr(opts.Timeout, DefaultTimeout)
+	transport := opts.Transport
+	if transport == nil {
+		transport = newTransport(timeout)
+	}
+	return &Endpoint{
+		base: &base,
+		http: &http.Client{
+			Transport:     transport,
+			Timeout:       timeout,
+			CheckRedirect: sameOriginRedirects,
+		},
+		maxBody:   cmpOr(opts.MaxResponseBytes, DefaultMaxResponseBytes),
+		userAgent: cmpOr(opts.UserAgent, "aegis-gitea-mcp"),
+	}, nil
+}
+
+func cmpOr[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+func newTransport(timeout time.Duration) *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout:   connectTimeout,
+		ResponseHeaderTimeout: timeout,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   32,
+		IdleConnTimeout:       90 * time.Second,
+	}
+}
+
+var errCrossOriginRedirect = errors.New("redirect to another origin refused")
+
+// sameOriginRedirects follows at most a few redirects, and only to the same
+// scheme and host: a token must never be sent anywhere but Gitea.
+func sameOriginRedirects(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxRedirects {
+		return errors.New("too many redirects")
+	}
+	if first := via[0].URL; req.URL.Scheme != first.Scheme || req.URL.Host != first.Host {
+		return errCrossOriginRedirect
+	}
+	return nil
+}
+
+// BaseURL returns a copy of Gitea's root URL.
+func (e *Endpoint) BaseURL() *url.URL {
+	u := *e.base
+	return &u
+}
+
+// As returns a Client that calls Gitea as the owner of token. The token is
+// sent in the Authorization header only, never in a URL.
+func (e *Endpoint) As(token string) *Client {
+	return &Client{endpoint: e, token: credential(token)}
+}
+
+// Client calls Gitea as one user. It is cheap; make one per request.
+type Client struct {
+	endpoint *Endpoint
+	token    credential
+}
+
+// Format prints a Client without its token, whatever the verb: fmt does not
+// call String on unexported fields, so the redaction lives here.
+func (c Client) Format(f fmt.State, _ rune) {
+	_, _ = fmt.Fprintf(f, "gitea.Client{%s}", c.endpoint.base.Redacted())
+}
+
+// credential is a token that prints as [REDACTED] however it is formatted.
+type credential string
+
+func (credential) String() string   { return "[REDACTED]" }
+func (credential) GoString() string { return "[REDACTED]" }
+
+// call is one request to Gitea.
+type call struct {
+	op    string // method and path template, for errors and logs
+	path  string // escaped path below the base URL
+	query url.Values
+	token credential // empty: anonymous
+}
+
+// getJSON performs c as a GET and decodes a JSON answer into out.
+func (e *Endpoint) getJSON(ctx context.Context, c call, out any) (http.Header, error) {
+	target := e.base.String() + c.path
+	if q := c.query.Encode(); q != "" {
+		target += "?" + q
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return nil, &APIError{Op: c.op, kind: ErrInvalidArgument}
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", e.userAgent)
+	if c.token != "" {
+		req.Header.Set("Authorization", "token "+string(c.token))
+	}
+	resp, err := e.http.Do(req) // #nosec G704 -- the URL is built from the configured Gitea base URL
+	if err != nil {
+		return nil, transportError(c.op, err)
+	}
+	defer func() {
+		_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
+		_ = resp.Body.Close()
+	}()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, statusError(c.op, resp)
+	}
+	if err := e.decode(resp, out); err != nil {
+		return nil, &APIError{Op: c.op, Status: resp.StatusCode, kind: ErrBadResponse, cause: err}
+	}
+	return resp.Header, nil
+}
+
+func (e *Endpoint) decode(resp *http.Response, out any) error {
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/json" {
+		return fmt.Errorf("content type %q, want application/json", mt)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, e.maxBody+1))
+	if err != nil {
+		return fmt.Errorf("reading body: %w", err)
+	}
+	if int64(len(body)) > e.maxBody {
+		return fmt.Errorf("body larger than %d bytes", e.maxBody)
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return errors.New("body is not the expected JSON")
+	}
+	return nil
+}
+
+// transportError wraps a failed round trip without the request URL, which
+// url.Error would otherwise repeat.
+func transportError(op string, err error) error {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	if errors.Is(err, errCrossOriginRedirect) {
+		return &APIError{Op: op, kind: ErrBadResponse, cause: err}
+	}
+	return &APIError{Op: op, kind: ErrUnavailable, cause: err}
+}

@@ -1,0 +1,113 @@
+package gitea
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+)
+
+// CurrentUser returns the user the token belongs to.
+func (c *Client) CurrentUser(ctx context.Context) (*User, error) {
+	var u User
+	if _, err := c.get(ctx, "GET /api/v1/user", "/api/v1/user", nil, &u); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// MyRepositories lists the repositories the user owns or has been given access to.
+func (c *Client) MyRepositories(ctx context.Context, opts ListOptions) ([]Repository, PageInfo, error) {
+	opts = opts.normalized()
+	var repos []Repository
+	h, err := c.get(ctx, "GET /api/v1/user/repos", "/api/v1/user/repos", opts.query(), &repos)
+	if err != nil {
+		return nil, PageInfo{}, err
+	}
+	return repos, pageInfo(h, opts, len(repos)), nil
+}
+
+// SearchRepositories finds repositories visible to the user whose name (and
+// description, unless Gitea is told otherwise) matches query.
+func (c *Client) SearchRepositories(ctx context.Context, query string, opts ListOptions) ([]Repository, PageInfo, error) {
+	if len(query) > maxNameLen || hasControl(query) {
+		return nil, PageInfo{}, invalid("query must be at most %d bytes without control characters", maxNameLen)
+	}
+	opts = opts.normalized()
+	q := opts.query()
+	q.Set("q", query)
+	var body struct {
+		OK   bool         `json:"ok"`
+		Data []Repository `json:"data"`
+	}
+	h, err := c.get(ctx, "GET /api/v1/repos/search", "/api/v1/repos/search", q, &body)
+	if err != nil {
+		return nil, PageInfo{}, err
+	}
+	return body.Data, pageInfo(h, opts, len(body.Data)), nil
+}
+
+// Repository returns owner/repo.
+func (c *Client) Repository(ctx context.Context, owner, repo string) (*Repository, error) {
+	p, err := repoPath(owner, repo)
+	if err != nil {
+		return nil, err
+	}
+	var r Repository
+	if _, err := c.get(ctx, "GET /api/v1/repos/{owner}/{repo}", p, nil, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// FileContents returns the file at path in owner/repo at ref (the default
+// branch when ref is empty). A directory is reported as ErrInvalidArgument.
+func (c *Client) FileContents(ctx context.Context, owner, repo, path, ref string) (*Contents, error) {
+	p, err := repoPath(owner, repo)
+	if err != nil {
+		return nil, err
+	}
+	escaped, err := escapeRepoPath(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRef(ref); err != nil {
+		return nil, err
+	}
+	var q url.Values
+	if ref != "" {
+		q = url.Values{"ref": {ref}}
+	}
+	var raw json.RawMessage
+	if _, err := c.get(ctx, "GET /api/v1/repos/{owner}/{repo}/contents/{path}", p+"/contents/"+escaped, q, &raw); err != nil {
+		return nil, err
+	}
+	if len(raw) > 0 && raw[0] == '[' {
+		return nil, invalid("path is a directory, not a file")
+	}
+	var f Contents
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return nil, fmt.Errorf("%w: contents are not the expected JSON", ErrBadResponse)
+	}
+	return &f, nil
+}
+
+func repoPath(owner, repo string) (string, error) {
+	if err := checkName("owner", owner); err != nil {
+		return "", err
+	}
+	if err := checkName("repo", repo); err != nil {
+		return "", err
+	}
+	return "/api/v1/repos/" + owner + "/" + repo, nil
+}
+
+// get sends an authenticated GET. A Client without a token refuses to call
+// at all rather than fall back to anonymous access.
+func (c *Client) get(ctx context.Context, op, path string, q url.Values, out any) (http.Header, error) {
+	if c.token == "" {
+		return nil, &APIError{Op: op, kind: ErrUnauthorized}
+	}
+	return c.endpoint.getJSON(ctx, call{op: op, path: path, query: q, token: c.token}, out)
+}
