@@ -1,0 +1,249 @@
+package testgitea
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// RedirectURI is registered on every OAuth app the harness creates. Nothing
+// listens there: the flow reads the code from the redirect's Location.
+const RedirectURI = "http://127.0.0.1:1/callback"
+
+// OAuthApp is a confidential OAuth2 application registered in Gitea.
+type OAuthApp struct {
+	ID           int64
+	Name         string
+	ClientID     string
+	ClientSecret string
+}
+
+// TokenSet is what Gitea's token endpoint returned.
+type TokenSet struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	IDToken      string `json:"id_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+}
+
+// CreateOAuthApp registers a new confidential OAuth app owned by the admin.
+func (g *Gitea) CreateOAuthApp(ctx context.Context, name string) (*OAuthApp, error) {
+	var app struct {
+		ID           int64  `json:"id"`
+		Name         string `json:"name"`
+		ClientID     string `json:"client_id"`
+		ClientSecret string `json:"client_secret"`
+	}
+	err := g.api(ctx, apiCall{method: http.MethodPost, path: "/api/v1/user/applications/oauth2", want: http.StatusCreated,
+		body: map[string]any{"name": name, "redirect_uris": []string{RedirectURI}, "confidential_client": true}}, &app)
+	if err != nil {
+		return nil, err
+	}
+	return &OAuthApp{ID: app.ID, Name: app.Name, ClientID: app.ClientID, ClientSecret: app.ClientSecret}, nil
+}
+
+// App returns the OAuth app dedicated to one scope set, creating it on first
+// use. Gitea fixes a grant's scope at the first consent, so each scope set
+// needs its own app.
+func (g *Gitea) App(ctx context.Context, scope string) (*OAuthApp, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if app, ok := g.apps[scope]; ok {
+		return app, nil
+	}
+	app, err := g.CreateOAuthApp(ctx, fmt.Sprintf("aegis-test-%d", len(g.apps)+1))
+	if err != nil {
+		return nil, err
+	}
+	g.apps[scope] = app
+	return app, nil
+}
+
+// OAuthToken gets tokens for user with scope (space-separated, e.g.
+// "read:repository read:user") from the app dedicated to that scope set.
+func (g *Gitea) OAuthToken(ctx context.Context, user, scope string) (*TokenSet, *OAuthApp, error) {
+	app, err := g.App(ctx, scope)
+	if err != nil {
+		return nil, nil, err
+	}
+	tok, err := g.AuthorizationCode(ctx, g.User(user), app, scope)
+	return tok, app, err
+}
+
+// AuthorizationCode runs Gitea's OAuth authorization-code flow with PKCE the
+// way a browser would: it signs in through the login form, approves the
+// consent form, and exchanges the code for tokens.
+func (g *Gitea) AuthorizationCode(ctx context.Context, user Account, app *OAuthApp, scope string) (*TokenSet, error) {
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{
+		Jar:           jar,
+		Timeout:       30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	if err := g.login(ctx, browser, user); err != nil {
+		return nil, err
+	}
+	verifier := randomString(32)
+	challenge := sha256.Sum256([]byte(verifier))
+	state := randomString(16)
+	authorize := g.URL + "/login/oauth/authorize?" + url.Values{
+		"client_id":             {app.ClientID},
+		"redirect_uri":          {RedirectURI},
+		"response_type":         {"code"},
+		"scope":                 {scope},
+		"state":                 {state},
+		"code_challenge":        {base64.RawURLEncoding.EncodeToString(challenge[:])},
+		"code_challenge_method": {"S256"},
+	}.Encode()
+	resp, body, err := fetch(ctx, browser, http.MethodGet, authorize, nil)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusOK { // the consent page: approve it
+		fields := hiddenFields(body, "/login/oauth/grant")
+		if fields.Get("client_id") != app.ClientID {
+			return nil, fmt.Errorf("authorize: no consent form in the page (status %d)", resp.StatusCode)
+		}
+		fields.Set("granted", "true")
+		resp, _, err = fetch(ctx, browser, http.MethodPost, g.URL+"/login/oauth/grant", fields)
+		if err != nil {
+			return nil, err
+		}
+	}
+	code, err := codeFrom(resp, state)
+	if err != nil {
+		return nil, err
+	}
+	return g.exchange(ctx, app, url.Values{
+		"grant_type":    {"authorization_code"},
+		"code":          {code},
+		"redirect_uri":  {RedirectURI},
+		"code_verifier": {verifier},
+	})
+}
+
+// Refresh exchanges a refresh token for a new token set.
+func (g *Gitea) Refresh(ctx context.Context, app *OAuthApp, refreshToken string) (*TokenSet, error) {
+	return g.exchange(ctx, app, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}})
+}
+
+func (g *Gitea) login(ctx context.Context, browser *http.Client, user Account) error {
+	_, page, err := fetch(ctx, browser, http.MethodGet, g.URL+"/user/login", nil)
+	if err != nil {
+		return err
+	}
+	form := url.Values{"user_name": {user.Name}, "password": {user.Password}}
+	if csrf := hiddenFields(page, "").Get("_csrf"); csrf != "" {
+		form.Set("_csrf", csrf)
+	}
+	resp, _, err := fetch(ctx, browser, http.MethodPost, g.URL+"/user/login", form)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusFound {
+		return fmt.Errorf("login as %s: status %d, want a redirect", user.Name, resp.StatusCode)
+	}
+	return nil
+}
+
+func (g *Gitea) exchange(ctx context.Context, app *OAuthApp, form url.Values) (*TokenSet, error) {
+	form.Set("client_id", app.ClientID)
+	form.Set("client_secret", app.ClientSecret)
+	resp, body, err := fetch(ctx, g.http, http.MethodPost, g.URL+"/login/oauth/access_token", form)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("token endpoint: status %d: %s", resp.StatusCode, tail(body, 3))
+	}
+	var tok TokenSet
+	if err := json.Unmarshal([]byte(body), &tok); err != nil || tok.AccessToken == "" {
+		return nil, fmt.Errorf("token endpoint: no access token in the answer")
+	}
+	return &tok, nil
+}
+
+func codeFrom(resp *http.Response, state string) (string, error) {
+	loc, err := resp.Location()
+	if err != nil {
+		return "", fmt.Errorf("authorize: status %d without a redirect", resp.StatusCode)
+	}
+	q := loc.Query()
+	if e := q.Get("error"); e != "" {
+		return "", fmt.Errorf("authorize: %s: %s", e, q.Get("error_description"))
+	}
+	if !strings.HasPrefix(loc.String(), RedirectURI) || q.Get("state") != state || q.Get("code") == "" {
+		return "", fmt.Errorf("authorize: redirect to %s carries no code for our state", loc.Redacted())
+	}
+	return q.Get("code"), nil
+}
+
+func fetch(ctx context.Context, c *http.Client, method, target string, form url.Values) (*http.Response, string, error) {
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, body)
+	if err != nil {
+		return nil, "", err
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s %s: %w", method, req.URL.Path, err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	return resp, string(b), err
+}
+
+var (
+	formPattern  = regexp.MustCompile(`(?s)<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>`)
+	inputPattern = regexp.MustCompile(`<input[^>]*type="hidden"[^>]*>`)
+	attrPattern  = regexp.MustCompile(`(name|value)="([^"]*)"`)
+)
+
+// hiddenFields returns the hidden inputs of the form posting to action (any
+// form when action is empty) in an HTML page.
+func hiddenFields(page, action string) url.Values {
+	fields := url.Values{}
+	for _, form := range formPattern.FindAllStringSubmatch(page, -1) {
+		if action != "" && !strings.HasSuffix(html.UnescapeString(form[1]), action) {
+			continue
+		}
+		for _, input := range inputPattern.FindAllString(form[2], -1) {
+			var name, value string
+			for _, a := range attrPattern.FindAllStringSubmatch(input, -1) {
+				if a[1] == "name" {
+					name = html.UnescapeString(a[2])
+				} else {
+					value = html.UnescapeString(a[2])
+				}
+			}
+			if name != "" {
+				fields.Set(name, value)
+			}
+		}
+	}
+	return fields
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
