@@ -39,8 +39,8 @@ const (
 
 // aliases maps gitea.dev modules to the paths the Go module proxy serves them under.
 var aliases = map[string]string{
-	"gitea.dev":                   "code.gitea.io/gitea",
-	"gitea.dev/sdk":               "code.gitea.io/sdk",
+	"gitea.dev":                  "code.gitea.io/gitea",
+	"gitea.dev/sdk":              "code.gitea.io/sdk",
 	"gitea.dev/actions-proto-go": "code.gitea.io/actions-proto-go",
 }
 
