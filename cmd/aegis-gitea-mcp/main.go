@@ -1,0 +1,143 @@
+// Command aegis-gitea-mcp is a security-first MCP server for self-hosted
+// Gitea: every call runs as the signed-in Gitea user.
+//
+// Usage:
+//
+//	aegis-gitea-mcp [serve] [--env-file FILE] [--listen HOST:PORT]
+//	aegis-gitea-mcp config check [--env-file FILE] [--listen HOST:PORT]
+//	aegis-gitea-mcp version | --version
+//
+// Exit status: 0 on success, 1 on a runtime failure, 2 on bad configuration
+// or usage.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/config"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/logging"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/server"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3".
+var version = ""
+
+const usage = `Usage:
+  aegis-gitea-mcp [serve] [--env-file FILE] [--listen HOST:PORT]   run the HTTP server (default)
+  aegis-gitea-mcp config check [--env-file FILE] [--listen ...]     validate and print the configuration
+  aegis-gitea-mcp version                                           print the version
+
+Configuration comes from the environment and ./.env (see .env.example).
+`
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitConfig  = 2
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && (args[0] == "" || args[0][0] != '-' || isHelpOrVersion(args[0])) {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, environ, stderr)
+	case "config":
+		if len(args) == 0 || args[0] != "check" {
+			fmt.Fprint(stderr, "aegis-gitea-mcp config: want \"config check\"\n\n"+usage)
+			return exitConfig
+		}
+		return configCheck(args[1:], environ, stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintf(stdout, "aegis-gitea-mcp %s (%s)\n", buildVersion(), runtime.Version())
+		return exitOK
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "aegis-gitea-mcp: unknown command %q\n\n%s", cmd, usage)
+	return exitConfig
+}
+
+func isHelpOrVersion(arg string) bool {
+	switch arg {
+	case "-h", "--help", "-help", "--version", "-version":
+		return true
+	}
+	return false
+}
+
+// load reads the configuration, printing every problem on failure.
+func load(args, environ []string, stderr io.Writer) (*config.Config, int) {
+	cfg, err := config.Load(args, environ, stderr)
+	var cfgErr *config.Error
+	switch {
+	case errors.As(err, &cfgErr):
+		fmt.Fprintf(stderr, "aegis-gitea-mcp: %v\n", err)
+		return nil, exitConfig
+	case err != nil:
+		fmt.Fprint(stderr, "\n"+usage)
+		return nil, exitConfig
+	}
+	return cfg, exitOK
+}
+
+func configCheck(args, environ []string, stdout, stderr io.Writer) int {
+	cfg, code := load(args, environ, stderr)
+	if cfg == nil {
+		return code
+	}
+	if _, err := cfg.WriteTo(stdout); err != nil {
+		return exitFailure
+	}
+	fmt.Fprintln(stdout, "# configuration is valid")
+	return exitOK
+}
+
+func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
+	cfg, code := load(args, environ, stderr)
+	if cfg == nil {
+		return code
+	}
+	log := logging.New(stderr, cfg.LogLevel, cfg.LogFormat)
+	srv, err := server.New(server.Options{Config: cfg, Logger: log, Version: buildVersion()})
+	if err != nil {
+		log.Error("cannot start", "error", err.Error())
+		return exitFailure
+	}
+	if err := srv.ListenAndServe(ctx); err != nil {
+		log.Error("server failed", "error", err.Error())
+		return exitFailure
+	}
+	return exitOK
+}
+
+// buildVersion is the -ldflags version, else the module version `go install`
+// recorded, else "dev".
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}

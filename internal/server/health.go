@@ -1,0 +1,110 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
+)
+
+// readinessTTL is how long a readiness verdict is reused: probes are
+// unauthenticated, so they must not turn into a stream of calls to Gitea.
+const readinessTTL = 5 * time.Second
+
+// readiness answers whether the server can do its job: Gitea reachable and,
+// in OAuth mode, its OIDC discovery document loaded.
+type readiness struct {
+	gitea *gitea.Endpoint
+	oauth bool
+	now   func() time.Time
+
+	mu        sync.Mutex
+	checkedAt time.Time
+	last      readyState
+	discovery *gitea.Discovery // kept once loaded
+}
+
+type readyState struct {
+	Ready        bool   `json:"-"`
+	Status       string `json:"status"`
+	Reason       string `json:"reason,omitempty"`
+	GiteaVersion string `json:"gitea_version,omitempty"`
+	Discovery    bool   `json:"oidc_discovery_loaded"`
+}
+
+// check returns the cached verdict or, when it is stale, asks Gitea again.
+// Concurrent probes share one check.
+func (r *readiness) check(ctx context.Context) readyState {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.checkedAt.IsZero() && r.now().Sub(r.checkedAt) < readinessTTL {
+		return r.last
+	}
+	r.last = r.probe(ctx)
+	r.checkedAt = r.now()
+	return r.last
+}
+
+func (r *readiness) probe(ctx context.Context) readyState {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	st := readyState{Discovery: r.discovery != nil}
+	v, err := r.gitea.Version(ctx)
+	if err != nil {
+		return st.notReady("gitea " + reasonFor(err))
+	}
+	st.GiteaVersion = v.String()
+	if r.oauth && r.discovery == nil {
+		d, err := r.gitea.Discovery(ctx)
+		if err != nil {
+			return st.notReady("gitea OIDC discovery " + reasonFor(err))
+		}
+		r.discovery, st.Discovery = d, true
+	}
+	st.Ready, st.Status = true, "ready"
+	return st
+}
+
+func (st readyState) notReady(reason string) readyState {
+	st.Status, st.Reason = "not ready", reason
+	return st
+}
+
+// reasonFor turns a Gitea error into a fixed phrase for a probe's answer.
+func reasonFor(err error) string {
+	switch {
+	case errors.Is(err, gitea.ErrUnavailable):
+		return "unreachable or failing"
+	case errors.Is(err, gitea.ErrBadResponse):
+		return "answered with an unexpected response"
+	}
+	return "answered with an error"
+}
+
+func (r *readiness) serveReadyz(w http.ResponseWriter, req *http.Request) {
+	st := r.check(req.Context())
+	status := http.StatusOK
+	if !st.Ready {
+		status = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "5")
+	}
+	writeJSON(w, status, st)
+}
+
+// serveHealth keeps the original AegisGitea-MCP /health shape for existing monitors.
+func (r *readiness) serveHealth(w http.ResponseWriter, req *http.Request) {
+	st := r.check(req.Context())
+	body := map[string]any{"status": "healthy", "gitea_connected": st.Ready}
+	status := http.StatusOK
+	if !st.Ready {
+		body["status"], status = "unhealthy", http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, body)
+}
+
+func serveLiveness(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
