@@ -1,0 +1,75 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func runCLI(t *testing.T, environ []string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	t.Chdir(t.TempDir()) // no stray ./.env
+	var out, errb bytes.Buffer
+	code = run(t.Context(), args, environ, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestConfigCheck(t *testing.T) {
+	valid := []string{"GITEA_URL=https://gitea.example.com", "GITEA_OAUTH_CLIENT_ID=cid", "GITEA_OAUTH_CLIENT_SECRET=hunter2-secret"}
+	tests := []struct {
+		name       string
+		environ    []string
+		wantCode   int
+		wantStderr string
+		wantStdout string
+	}{
+		{name: "GITEA_URL unset", environ: valid[1:], wantCode: 2, wantStderr: "GITEA_URL: is required"},
+		{name: "GITEA_URL malformed", environ: append([]string{"GITEA_URL=gitea.example.com"}, valid[1:]...), wantCode: 2,
+			wantStderr: "GITEA_URL: must start with http:// or https://"},
+		{name: "valid", environ: valid, wantCode: 0, wantStdout: "GITEA_OAUTH_CLIENT_SECRET=(set, redacted)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, tt.environ, "config", "check")
+			if code != tt.wantCode {
+				t.Errorf("exit = %d, want %d (stderr %q)", code, tt.wantCode, stderr)
+			}
+			if !strings.Contains(stderr, tt.wantStderr) || !strings.Contains(stdout, tt.wantStdout) {
+				t.Errorf("stdout %q, stderr %q; want %q and %q", stdout, stderr, tt.wantStdout, tt.wantStderr)
+			}
+			if strings.Contains(stdout+stderr, "hunter2") {
+				t.Error("output contains the client secret")
+			}
+		})
+	}
+}
+
+func TestServeWithBadConfigExits2(t *testing.T) {
+	code, _, stderr := runCLI(t, nil)
+	if code != 2 || !strings.Contains(stderr, "GITEA_URL") {
+		t.Errorf("serve without config: exit %d, stderr %q; want 2 naming GITEA_URL", code, stderr)
+	}
+}
+
+func TestCommands(t *testing.T) {
+	tests := []struct {
+		args       []string
+		wantCode   int
+		wantOutput string
+	}{
+		{args: []string{"version"}, wantCode: 0, wantOutput: "aegis-gitea-mcp "},
+		{args: []string{"--version"}, wantCode: 0, wantOutput: "aegis-gitea-mcp "},
+		{args: []string{"help"}, wantCode: 0, wantOutput: "Usage:"},
+		{args: []string{"bogus"}, wantCode: 2, wantOutput: `unknown command "bogus"`},
+		{args: []string{"config"}, wantCode: 2, wantOutput: `want "config check"`},
+		{args: []string{"serve", "--no-such-flag"}, wantCode: 2, wantOutput: "flag provided but not defined"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, nil, tt.args...)
+			if code != tt.wantCode || !strings.Contains(stdout+stderr, tt.wantOutput) {
+				t.Errorf("run(%q) = %d, %q; want %d, %q", tt.args, code, stdout+stderr, tt.wantCode, tt.wantOutput)
+			}
+		})
+	}
+}

@@ -1,0 +1,124 @@
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/testgitea"
+)
+
+// startBinary builds aegis-gitea-mcp, starts it against g on a free
+// loopback port and returns its base URL, the process and its log.
+func startBinary(t *testing.T, g *testgitea.Gitea, app *testgitea.OAuthApp) (string, *exec.Cmd, *logTail) {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "aegis-gitea-mcp")
+	build := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "../cmd/aegis-gitea-mcp")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	secretFile := filepath.Join(t.TempDir(), "client-secret")
+	if err := os.WriteFile(secretFile, []byte(app.ClientSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0")
+	cmd.Dir = t.TempDir()
+	cmd.Env = []string{
+		"GITEA_URL=" + g.URL,
+		"GITEA_OAUTH_CLIENT_ID=" + app.ClientID,
+		"GITEA_OAUTH_CLIENT_SECRET_FILE=" + secretFile,
+		"LOG_LEVEL=debug",
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	logs := &logTail{lines: make(chan map[string]any, 100)}
+	go logs.read(stderr)
+	for line := range logs.lines {
+		if line["msg"] == "listening" {
+			return "http://" + line["addr"].(string), cmd, logs
+		}
+	}
+	t.Fatalf("server exited before listening:\n%s", logs.raw.String())
+	return "", nil, nil
+}
+
+// logTail collects the server's JSON log lines.
+type logTail struct {
+	lines chan map[string]any
+	raw   strings.Builder
+}
+
+func (l *logTail) read(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		l.raw.WriteString(sc.Text() + "\n")
+		var m map[string]any
+		if json.Unmarshal(sc.Bytes(), &m) == nil {
+			l.lines <- m
+		}
+	}
+	close(l.lines)
+}
+
+func TestBinaryServesHealthAndStopsOnSIGTERM(t *testing.T) {
+	g := needGitea(t)
+	app, err := g.App(t.Context(), readScopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, cmd, logs := startBinary(t, g, app)
+
+	for _, probe := range []struct{ path, want string }{
+		{path: "/healthz", want: `"status":"ok"`},
+		{path: "/readyz", want: `"gitea_version":"` + testgitea.Version + `"`},
+		{path: "/readyz", want: `"oidc_discovery_loaded":true`},
+	} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, base+probe.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", probe.path, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), probe.want) {
+			t.Errorf("GET %s = %d %s, want 200 with %s", probe.path, resp.StatusCode, body, probe.want)
+		}
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("server exit after SIGTERM: %v, want status 0", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("server still running 20 s after SIGTERM")
+	}
+	for range logs.lines { // drain what is left
+	}
+	out := logs.raw.String()
+	if !strings.Contains(out, `"msg":"stopped"`) {
+		t.Errorf("log lacks the graceful-shutdown line:\n%s", out)
+	}
+	if strings.Contains(out, app.ClientSecret) {
+		t.Error("the server logged the OAuth client secret")
+	}
+}
