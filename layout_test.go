@@ -1,0 +1,68 @@
+// Package layout_test guards the architecture: internal imports flow one way.
+package layout_test
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/aegis-gitea/aegis-gitea-mcp/"
+
+// allowedImports lists, for every package of the product, the internal
+// packages its non-test files may import. A new package must be added here,
+// which makes the dependency direction a reviewed decision.
+var allowedImports = map[string][]string{
+	"cmd/aegis-gitea-mcp": {"internal/config", "internal/logging", "internal/server"},
+	"internal/server":     {"internal/config", "internal/gitea"},
+	"internal/config":     nil,
+	"internal/gitea":      nil,
+	"internal/logging":    nil,
+	"internal/testgitea":  nil, // test support; nothing in the product imports it
+}
+
+func TestImportsFlowOneWay(t *testing.T) {
+	seen := map[string]bool{}
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		pkg := filepath.ToSlash(filepath.Dir(path))
+		if pkg == "." || strings.HasPrefix(pkg, "e2e") {
+			return nil
+		}
+		allowed, known := allowedImports[pkg]
+		if !known {
+			t.Errorf("package %s is not in allowedImports: add it with the internal packages it may import", pkg)
+			return nil
+		}
+		seen[pkg] = true
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			if !strings.HasPrefix(p, module) {
+				continue
+			}
+			if dep := strings.TrimPrefix(p, module); !slices.Contains(allowed, dep) {
+				t.Errorf("%s imports %s, which %s may not depend on", path, dep, pkg)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for pkg := range allowedImports {
+		if !seen[pkg] {
+			t.Errorf("allowedImports lists %s, which has no Go files: remove it", pkg)
+		}
+	}
+}
