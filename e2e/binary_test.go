@@ -29,7 +29,7 @@ func startBinary(t *testing.T, g *testgitea.Gitea, app *testgitea.OAuthApp) (str
 	if err := os.WriteFile(secretFile, []byte(app.ClientSecret+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0")
+	cmd := exec.CommandContext(t.Context(), bin, "serve", "--listen", "127.0.0.1:0")
 	cmd.Dir = t.TempDir()
 	cmd.Env = []string{
 		"GITEA_URL=" + g.URL,

@@ -185,7 +185,8 @@ func TestPanicBecomesFixed500(t *testing.T) {
 
 func TestServeShutsDownGracefully(t *testing.T) {
 	s := newTestServer(t, &fakeGitea{}, nil)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	var lc net.ListenConfig
+	l, err := lc.Listen(t.Context(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -152,7 +152,7 @@ func build(ctx context.Context, dir string, logf func(string, ...any)) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(work, "go.mod"), wrapper, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(work, "go.mod"), wrapper, 0o600); err != nil { // #nosec G703 -- our own temporary directory
 		return err
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -240,7 +240,7 @@ func wrapperGoMod(upstream []byte) ([]byte, error) {
 }
 
 func goCmd(ctx context.Context, dir string, env []string, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd := exec.CommandContext(ctx, "go", args...) // #nosec G204 -- fixed go subcommands built here
 	cmd.Dir, cmd.Env = dir, env
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -287,7 +287,7 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	defer func() { _ = in.Close() }()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640) // #nosec G304 -- our cache directory
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600) // #nosec G304 -- our cache directory
 	if err != nil {
 		return err
 	}

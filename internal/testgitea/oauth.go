@@ -107,18 +107,17 @@ func (g *Gitea) AuthorizationCode(ctx context.Context, user Account, app *OAuthA
 		"code_challenge":        {base64.RawURLEncoding.EncodeToString(challenge[:])},
 		"code_challenge_method": {"S256"},
 	}.Encode()
-	resp, body, err := fetch(ctx, browser, http.MethodGet, authorize, nil)
+	resp, err := fetch(ctx, browser, http.MethodGet, authorize, nil)
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode == http.StatusOK { // the consent page: approve it
-		fields := hiddenFields(body, "/login/oauth/grant")
+	if resp.status == http.StatusOK { // the consent page: approve it
+		fields := hiddenFields(resp.body, "/login/oauth/grant")
 		if fields.Get("client_id") != app.ClientID {
-			return nil, fmt.Errorf("authorize: no consent form in the page (status %d)", resp.StatusCode)
+			return nil, fmt.Errorf("authorize: no consent form in the page (status %d)", resp.status)
 		}
 		fields.Set("granted", "true")
-		resp, _, err = fetch(ctx, browser, http.MethodPost, g.URL+"/login/oauth/grant", fields)
-		if err != nil {
+		if resp, err = fetch(ctx, browser, http.MethodPost, g.URL+"/login/oauth/grant", fields); err != nil {
 			return nil, err
 		}
 	}
@@ -140,20 +139,20 @@ func (g *Gitea) Refresh(ctx context.Context, app *OAuthApp, refreshToken string)
 }
 
 func (g *Gitea) login(ctx context.Context, browser *http.Client, user Account) error {
-	_, page, err := fetch(ctx, browser, http.MethodGet, g.URL+"/user/login", nil)
+	page, err := fetch(ctx, browser, http.MethodGet, g.URL+"/user/login", nil)
 	if err != nil {
 		return err
 	}
 	form := url.Values{"user_name": {user.Name}, "password": {user.Password}}
-	if csrf := hiddenFields(page, "").Get("_csrf"); csrf != "" {
+	if csrf := hiddenFields(page.body, "").Get("_csrf"); csrf != "" {
 		form.Set("_csrf", csrf)
 	}
-	resp, _, err := fetch(ctx, browser, http.MethodPost, g.URL+"/user/login", form)
+	resp, err := fetch(ctx, browser, http.MethodPost, g.URL+"/user/login", form)
 	if err != nil {
 		return err
 	}
-	if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusFound {
-		return fmt.Errorf("login as %s: status %d, want a redirect", user.Name, resp.StatusCode)
+	if resp.status != http.StatusSeeOther && resp.status != http.StatusFound {
+		return fmt.Errorf("login as %s: status %d, want a redirect", user.Name, resp.status)
 	}
 	return nil
 }
@@ -161,24 +160,24 @@ func (g *Gitea) login(ctx context.Context, browser *http.Client, user Account) e
 func (g *Gitea) exchange(ctx context.Context, app *OAuthApp, form url.Values) (*TokenSet, error) {
 	form.Set("client_id", app.ClientID)
 	form.Set("client_secret", app.ClientSecret)
-	resp, body, err := fetch(ctx, g.http, http.MethodPost, g.URL+"/login/oauth/access_token", form)
+	resp, err := fetch(ctx, g.http, http.MethodPost, g.URL+"/login/oauth/access_token", form)
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("token endpoint: status %d: %s", resp.StatusCode, tail(body, 3))
+	if resp.status != http.StatusOK {
+		return nil, fmt.Errorf("token endpoint: status %d: %s", resp.status, tail(resp.body, 3))
 	}
 	var tok TokenSet
-	if err := json.Unmarshal([]byte(body), &tok); err != nil || tok.AccessToken == "" {
+	if err := json.Unmarshal([]byte(resp.body), &tok); err != nil || tok.AccessToken == "" {
 		return nil, fmt.Errorf("token endpoint: no access token in the answer")
 	}
 	return &tok, nil
 }
 
-func codeFrom(resp *http.Response, state string) (string, error) {
-	loc, err := resp.Location()
-	if err != nil {
-		return "", fmt.Errorf("authorize: status %d without a redirect", resp.StatusCode)
+func codeFrom(resp *page, state string) (string, error) {
+	loc, err := url.Parse(resp.location)
+	if resp.location == "" || err != nil {
+		return "", fmt.Errorf("authorize: status %d without a redirect", resp.status)
 	}
 	q := loc.Query()
 	if e := q.Get("error"); e != "" {
@@ -190,25 +189,34 @@ func codeFrom(resp *http.Response, state string) (string, error) {
 	return q.Get("code"), nil
 }
 
-func fetch(ctx context.Context, c *http.Client, method, target string, form url.Values) (*http.Response, string, error) {
+// page is what a browser keeps of a response: status, redirect target, body.
+type page struct {
+	status   int
+	location string
+	body     string
+}
+
+// fetch sends a request (a form POST when form is not nil) without
+// following redirects.
+func fetch(ctx context.Context, c *http.Client, method, target string, form url.Values) (*page, error) {
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, body)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s %s: %w", method, req.URL.Path, err)
+		return nil, fmt.Errorf("%s %s: %w", method, req.URL.Path, err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	return resp, string(b), err
+	return &page{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(b)}, err
 }
 
 var (

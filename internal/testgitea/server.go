@@ -89,7 +89,7 @@ func Start(ctx context.Context, opts Options) (*Gitea, error) {
 }
 
 func (g *Gitea) start(ctx context.Context, bin, extraINI string) error {
-	port, err := freePort()
+	port, err := freePort(ctx)
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,8 @@ func (g *Gitea) start(ctx context.Context, bin, extraINI string) error {
 	if err != nil {
 		return err
 	}
-	g.cmd = exec.Command(gitea, "web", "--config", ini) // #nosec G204 -- our own cached build
+	// Gitea outlives Start's context: it runs until Stop.
+	g.cmd = exec.CommandContext(context.WithoutCancel(ctx), gitea, "web", "--config", ini) // #nosec G204 -- our own cached build
 	g.cmd.Dir, g.cmd.Env = g.dir, giteaEnv(g.dir)
 	g.cmd.Stdout, g.cmd.Stderr = logFile, logFile
 	// Pdeathsig: if the test binary dies, Gitea dies with it (no strays).
@@ -219,8 +220,9 @@ func (g *Gitea) logTail() string {
 
 // freePort asks the kernel for a free loopback port. Gitea binds it a
 // moment later; a collision in between makes Start fail loudly, not flake silently.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+func freePort(ctx context.Context) (int, error) {
+	var lc net.ListenConfig
+	l, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
 	}
