@@ -3,6 +3,19 @@ module github.com/aegis-gitea/aegis-gitea-mcp
 go 1.26.10
 
 require (
-	github.com/google/go-cmp v0.7.0 // indirect
-	golang.org/x/mod v0.37.0 // indirect
+	github.com/go-jose/go-jose/v4 v4.1.9
+	github.com/google/go-cmp v0.7.0
+	github.com/google/jsonschema-go v0.4.3
+	github.com/modelcontextprotocol/go-sdk v1.8.0
+	golang.org/x/mod v0.37.0
+	golang.org/x/sync v0.25.0
+)
+
+require (
+	github.com/segmentio/asm v1.1.3 // indirect
+	github.com/segmentio/encoding v0.5.4 // indirect
+	github.com/yosida95/uritemplate/v3 v3.0.2 // indirect
+	golang.org/x/oauth2 v0.35.0 // indirect
+	golang.org/x/sys v0.41.0 // indirect
+	golang.org/x/time v0.15.0 // indirect
 )

@@ -141,26 +141,46 @@ func (credential) GoString() string { return "[REDACTED]" }
 
 // call is one request to Gitea.
 type call struct {
-	op    string // method and path template, for errors and logs
-	path  string // escaped path below the base URL
-	query url.Values
-	token credential // empty: anonymous
+	method string // GET when empty
+	op     string // method and path template, for errors and logs
+	path   string // escaped path below the base URL
+	query  url.Values
+	form   url.Values // sent as an application/x-www-form-urlencoded body
+	token  credential // empty: no bearer token
+	basic  *basicAuth // HTTP Basic credentials, for OAuth client calls
 }
 
-// getJSON performs c as a GET and decodes a JSON answer into out.
-func (e *Endpoint) getJSON(ctx context.Context, c call, out any) (http.Header, error) {
+// basicAuth is an OAuth client's credentials; it never prints its secret.
+type basicAuth struct {
+	user   string
+	secret credential
+}
+
+// send performs c and decodes a JSON answer into out.
+func (e *Endpoint) send(ctx context.Context, c call, out any) (http.Header, error) {
 	target := e.base.String() + c.path
 	if q := c.query.Encode(); q != "" {
 		target += "?" + q
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	method := cmpOr(c.method, http.MethodGet)
+	var body io.Reader
+	if c.form != nil {
+		body = strings.NewReader(c.form.Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, body)
 	if err != nil {
 		return nil, &APIError{Op: c.op, kind: ErrInvalidArgument}
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", e.userAgent)
-	if c.token != "" {
+	if c.form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	switch {
+	case c.token != "":
 		req.Header.Set("Authorization", "token "+string(c.token))
+	case c.basic != nil:
+		req.SetBasicAuth(c.basic.user, string(c.basic.secret))
 	}
 	resp, err := e.http.Do(req) // #nosec G704 -- the URL is built from the configured Gitea base URL
 	if err != nil {

@@ -10,7 +10,7 @@ func (e *Endpoint) Version(ctx context.Context) (Version, error) {
 	var body struct {
 		Version string `json:"version"`
 	}
-	if _, err := e.getJSON(ctx, call{op: "GET /api/v1/version", path: "/api/v1/version"}, &body); err != nil {
+	if _, err := e.send(ctx, call{op: "GET /api/v1/version", path: "/api/v1/version"}, &body); err != nil {
 		return Version{}, err
 	}
 	return ParseVersion(body.Version)
@@ -21,7 +21,7 @@ func (e *Endpoint) Version(ctx context.Context) (Version, error) {
 func (e *Endpoint) Discovery(ctx context.Context) (*Discovery, error) {
 	const op = "GET /.well-known/openid-configuration"
 	var d Discovery
-	if _, err := e.getJSON(ctx, call{op: op, path: "/.well-known/openid-configuration"}, &d); err != nil {
+	if _, err := e.send(ctx, call{op: op, path: "/.well-known/openid-configuration"}, &d); err != nil {
 		return nil, err
 	}
 	if d.Issuer == "" || d.JWKSURI == "" {

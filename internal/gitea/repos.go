@@ -109,5 +109,5 @@ func (c *Client) get(ctx context.Context, op, path string, q url.Values, out any
 	if c.token == "" {
 		return nil, &APIError{Op: op, kind: ErrUnauthorized}
 	}
-	return c.endpoint.getJSON(ctx, call{op: op, path: path, query: q, token: c.token}, out)
+	return c.endpoint.send(ctx, call{op: op, path: path, query: q, token: c.token}, out)
 }

@@ -1,0 +1,97 @@
+package auth
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
+)
+
+// RFC 6750 §3.1 error codes, plus the one used when Gitea cannot be asked.
+const (
+	CodeInvalidRequest         = "invalid_request"
+	CodeInvalidToken           = "invalid_token"
+	CodeInsufficientScope      = "insufficient_scope"
+	CodeTemporarilyUnavailable = "temporarily_unavailable"
+)
+
+// Error is a refused request: the status to answer with, the RFC 6750 code
+// (empty when no token was sent), and a fixed description safe to show the
+// client. The cause is for logs only.
+type Error struct {
+	Status      int
+	Code        string
+	Description string
+	// Scopes are the scopes to name in the challenge, when they matter.
+	Scopes []gitea.Scope
+	// RetryAfter is set on 503 answers.
+	RetryAfter time.Duration
+	cause      error
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("auth: %d %s: %s", e.Status, e.Code, e.Description)
+	if e.cause != nil {
+		msg += ": " + e.cause.Error()
+	}
+	return msg
+}
+
+// Unwrap returns the cause, for logs and errors.Is.
+func (e *Error) Unwrap() error { return e.cause }
+
+// Is matches errors with the same status and code, so callers can compare
+// with the sentinels below.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Status == e.Status && t.Code == e.Code
+}
+
+// Sentinels for errors.Is; the values returned carry more detail.
+var (
+	ErrNoToken           = &Error{Status: http.StatusUnauthorized, Description: "this endpoint needs an OAuth bearer token from Gitea in the Authorization header"}
+	ErrInvalidRequest    = &Error{Status: http.StatusBadRequest, Code: CodeInvalidRequest}
+	ErrInvalidToken      = &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken}
+	ErrInsufficientScope = &Error{Status: http.StatusForbidden, Code: CodeInsufficientScope}
+	ErrUnavailable       = &Error{Status: http.StatusServiceUnavailable, Code: CodeTemporarilyUnavailable}
+)
+
+func invalidRequest(desc string) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Description: desc}
+}
+
+func invalidToken(desc string, cause error) *Error {
+	return &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Description: desc, cause: cause}
+}
+
+// unavailable reports that Gitea could not be asked: never allow on doubt.
+func unavailable(what string, cause error) *Error {
+	return &Error{Status: http.StatusServiceUnavailable, Code: CodeTemporarilyUnavailable,
+		Description: "cannot verify the token right now: " + what + "; retry shortly", RetryAfter: 5 * time.Second, cause: cause}
+}
+
+// InsufficientScope is the refusal of a token that lacks needed for what it asked.
+func InsufficientScope(needed ...gitea.Scope) *Error {
+	return &Error{Status: http.StatusForbidden, Code: CodeInsufficientScope, Scopes: needed,
+		Description: "the token lacks the Gitea scope " + gitea.JoinScopes(needed) + "; " + regrant}
+}
+
+// regrant tells a user how to get a token with other scopes: Gitea keeps a
+// grant's scope from the first consent, so the old grant must go first.
+const regrant = "to re-grant, revoke this app's grant in Gitea (Settings > Applications > Authorized OAuth2 Applications), then reconnect and approve the needed scopes"
+
+// allAccessGrant refuses a grant that Gitea would treat as unrestricted.
+func allAccessGrant(recommended []gitea.Scope, grant gitea.ScopeGrant) *Error {
+	why := "the grant holds no Gitea access scope, which Gitea treats as full access to the account"
+	switch {
+	case len(grant.Unknown) > 0:
+		why = fmt.Sprintf("the grant holds scope words Gitea does not know (%s), which makes Gitea ignore its scopes and allow full access",
+			strings.Join(grant.Unknown, " "))
+	case grant.All:
+		why = "the grant asks for \"all\", full access to the account"
+	}
+	return &Error{Status: http.StatusForbidden, Code: CodeInsufficientScope, Scopes: recommended,
+		Description: why + "; this server refuses such tokens. Grant specific scopes, e.g. \"" + gitea.JoinScopes(recommended) + "\"; " + regrant}
+}

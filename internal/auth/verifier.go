@@ -1,0 +1,193 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
+)
+
+// Defaults for [VerifierOptions] zero values.
+const (
+	DefaultCacheTTL     = 60 * time.Second
+	DefaultRefusalTTL   = 10 * time.Second
+	DefaultCacheEntries = 10000
+	DefaultClockSkew    = 30 * time.Second
+	keyRefreshInterval  = 30 * time.Second
+	keyRetryInterval    = time.Second
+	keyRefreshMaxWait   = 100 * time.Millisecond
+	upstreamTimeout     = 10 * time.Second
+)
+
+// VerifierOptions configure a [Verifier]. Zero values are the secure defaults.
+type VerifierOptions struct {
+	// Gitea is the authorization server. Required.
+	Gitea *gitea.Endpoint
+	// ClientID and ClientSecret are this server's Gitea OAuth app, used to
+	// call introspection. Required.
+	ClientID     string
+	ClientSecret string
+	// Audience is the client id a token must have been issued to; empty
+	// means ClientID.
+	Audience string
+	// RecommendedScopes are named in refusals of all-access grants.
+	RecommendedScopes []gitea.Scope
+	// CacheTTL bounds how long a positive verdict is reused (never past the
+	// token's expiry). Zero means [DefaultCacheTTL]. It is also how long a
+	// revoked grant may still be honoured.
+	CacheTTL time.Duration
+	// RefusalTTL is how long a refusal is reused. Zero means [DefaultRefusalTTL].
+	RefusalTTL time.Duration
+	// CacheEntries bounds the verdict cache. Zero means [DefaultCacheEntries].
+	CacheEntries int
+	// ClockSkew is the tolerance on a token's expiry. Zero means [DefaultClockSkew].
+	ClockSkew time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives why tokens were refused (never the tokens); nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Verifier checks bearer tokens; it is safe for concurrent use.
+type Verifier struct {
+	gitea        *gitea.Endpoint
+	clientID     string
+	clientSecret string
+	audience     string
+	recommended  []gitea.Scope
+	cacheTTL     time.Duration
+	refusalTTL   time.Duration
+	clockSkew    time.Duration
+	now          func() time.Time
+	log          *slog.Logger
+	keys         *keySet
+	cache        *verdictCache
+	flight       singleflight.Group
+}
+
+// NewVerifier returns a Verifier for opts.
+func NewVerifier(opts VerifierOptions) (*Verifier, error) {
+	if opts.Gitea == nil || opts.ClientID == "" || opts.ClientSecret == "" {
+		return nil, errors.New("auth: Gitea, ClientID and ClientSecret are required")
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	v := &Verifier{
+		gitea:        opts.Gitea,
+		clientID:     opts.ClientID,
+		clientSecret: opts.ClientSecret,
+		audience:     cmpOr(opts.Audience, opts.ClientID),
+		recommended:  opts.RecommendedScopes,
+		cacheTTL:     cmpOr(opts.CacheTTL, DefaultCacheTTL),
+		refusalTTL:   cmpOr(opts.RefusalTTL, DefaultRefusalTTL),
+		clockSkew:    cmpOr(opts.ClockSkew, DefaultClockSkew),
+		now:          now,
+		log:          cmpOr(opts.Logger, slog.Default()),
+		cache:        newVerdictCache(cmpOr(opts.CacheEntries, DefaultCacheEntries)),
+	}
+	v.keys = &keySet{
+		fetch:       opts.Gitea.JWKS,
+		now:         now,
+		minInterval: keyRefreshInterval,
+		retryAfter:  keyRetryInterval,
+		maxWait:     keyRefreshMaxWait,
+		timeout:     upstreamTimeout,
+	}
+	return v, nil
+}
+
+func cmpOr[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// Warm fetches Gitea's signing keys ahead of the first request, waiting up
+// to ctx. A failure is not fatal: keys are fetched again on demand.
+func (v *Verifier) Warm(ctx context.Context) { v.keys.warm(ctx) }
+
+// KeysLoaded reports whether Gitea's signing keys have been fetched.
+func (v *Verifier) KeysLoaded() bool { return v.keys.loaded() }
+
+// Verify checks token and returns its principal, or an [*Error] saying why
+// it is refused. A verdict is reused, keyed by the token's SHA-256, until the
+// token expires or the cache TTL passes; concurrent first uses of one token
+// share a single check.
+func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error) {
+	key := tokenKey(sha256.Sum256([]byte(token)))
+	if got, ok := v.cache.get(key, v.now()); ok {
+		return got.principal, got.err
+	}
+	ch := v.flight.DoChan(string(key[:]), func() (any, error) {
+		if got, ok := v.cache.get(key, v.now()); ok {
+			return got, nil
+		}
+		// The check outlives any one caller: others may be waiting on it.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), upstreamTimeout)
+		defer cancel()
+		got := v.check(cctx, token)
+		if got.until.After(v.now()) {
+			v.cache.put(key, got, v.now())
+		}
+		return got, nil
+	})
+	select {
+	case res := <-ch:
+		got := res.Val.(*verdict)
+		return got.principal, got.err
+	case <-ctx.Done():
+		return nil, unavailable("the request ended while the token was being verified", ctx.Err())
+	}
+}
+
+// check verifies a token from scratch. A refusal is cached for the refusal
+// TTL; an outage (Gitea unreachable) is never cached.
+func (v *Verifier) check(ctx context.Context, token string) *verdict {
+	refuse := func(err *Error) *verdict {
+		until := v.now().Add(v.refusalTTL)
+		if err.Status == 503 {
+			until = time.Time{}
+		}
+		v.log.Info("token refused", "status", err.Status, "code", err.Code, "reason", err.Error())
+		return &verdict{err: err, until: until}
+	}
+	claims, bad := v.checkJWT(ctx, token)
+	if bad != nil {
+		return refuse(bad)
+	}
+	in, err := v.gitea.Introspect(ctx, v.clientID, v.clientSecret, token)
+	switch {
+	case errors.Is(err, gitea.ErrUnauthorized):
+		v.log.Error("gitea refused this server's OAuth client credentials at introspection: check GITEA_OAUTH_CLIENT_ID and GITEA_OAUTH_CLIENT_SECRET")
+		return refuse(unavailable("the server's OAuth client is misconfigured", err))
+	case err != nil:
+		return refuse(unavailable("gitea's token introspection is unreachable", err))
+	case !in.Active:
+		return refuse(invalidToken("the token is not active: expired, revoked, or issued to another application", nil))
+	case !in.Audience.Contains(v.audience):
+		return refuse(invalidToken("the token was issued to another application", nil))
+	case in.Subject == "" || in.Username == "":
+		return refuse(unavailable("gitea's introspection named no user", nil))
+	}
+	grant := gitea.ParseGrant(in.Scope)
+	if grant.AllAccess {
+		return refuse(allAccessGrant(v.recommended, grant))
+	}
+	p := &Principal{UserID: in.Subject, Login: in.Username, Scopes: grant.Scopes, Expires: claims.expires, token: token}
+	until := v.now().Add(v.cacheTTL)
+	if claims.expires.Before(until) {
+		until = claims.expires
+	}
+	v.log.Debug("token verified", "user", in.Username, "grant", claims.grantID, "scopes", fmt.Sprint(grant.Scopes.List()))
+	return &verdict{principal: p, until: until}
+}

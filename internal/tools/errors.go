@@ -1,0 +1,55 @@
+package tools
+
+import (
+	"errors"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
+)
+
+// ArgumentError is a call refused because of its arguments; nothing ran.
+type ArgumentError struct {
+	Field   string // the argument at fault, if known
+	Problem string
+}
+
+func (e *ArgumentError) Error() string {
+	if e.Field == "" {
+		return "invalid arguments: " + e.Problem
+	}
+	return "invalid argument " + e.Field + ": " + e.Problem
+}
+
+// ErrorResult turns a tool failure into a result the model can act on. The
+// texts are fixed per kind of failure; Gitea's own messages never pass.
+func ErrorResult(err error) *mcp.CallToolResult {
+	var res mcp.CallToolResult
+	res.SetError(errors.New(errorText(err)))
+	return &res
+}
+
+func errorText(err error) string {
+	var argErr *ArgumentError
+	switch {
+	case errors.As(err, &argErr):
+		return argErr.Error()
+	case errors.Is(err, gitea.ErrInvalidArgument):
+		return err.Error() // our own validation message, naming the argument
+	case errors.Is(err, gitea.ErrNotFound):
+		return "not found: it does not exist, or your Gitea account cannot see it. Check the owner, repository, number or path."
+	case errors.Is(err, gitea.ErrForbidden):
+		return "forbidden: Gitea refused this for your account or token (missing permission on the repository, or a scope the token lacks)."
+	case errors.Is(err, gitea.ErrUnauthorized):
+		return "unauthorized: Gitea rejected your token. Reconnect to sign in again."
+	case errors.Is(err, gitea.ErrRateLimited):
+		return "rate limited: Gitea asked to slow down. Retry in a minute."
+	case errors.Is(err, gitea.ErrUnavailable):
+		return "Gitea is unavailable or failing right now. Retry shortly."
+	case errors.Is(err, gitea.ErrInvalidRequest):
+		return "Gitea rejected the request as invalid. Check the arguments."
+	case errors.Is(err, gitea.ErrBadResponse):
+		return "Gitea's answer was too large or not understood."
+	}
+	return "internal error while running the tool."
+}

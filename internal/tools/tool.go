@@ -1,0 +1,193 @@
+package tools
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
+)
+
+// Access is what a tool may do to the user's data. It sets the MCP
+// readOnlyHint and destructiveHint annotations, both always explicitly.
+type Access int
+
+// Access levels. The zero value is invalid, so a tool must choose one.
+const (
+	_           Access = iota
+	Read               // reads only
+	Write              // creates or changes, without destroying
+	Destructive        // may delete or overwrite
+)
+
+func (a Access) String() string {
+	switch a {
+	case Read:
+		return "read"
+	case Write:
+		return "write"
+	case Destructive:
+		return "destructive"
+	}
+	return "invalid"
+}
+
+// Def declares a tool with input type In and output type Out. In must be a
+// struct; its JSON schema (fields without omitempty are required, unknown
+// fields refused) is what clients see and what arguments are checked against.
+type Def[In, Out any] struct {
+	Name   string
+	Title  string
+	Desc   string
+	Scopes []gitea.Scope // all of them are required
+	Access Access
+	// Schema, if set, refines the inferred input schema (enums, bounds).
+	Schema func(*jsonschema.Schema)
+	Run    func(ctx context.Context, c *gitea.Client, in In) (Out, error)
+}
+
+// Tool is a registered tool, its types erased.
+type Tool struct {
+	Name   string
+	Scopes []gitea.Scope
+	Access Access
+	mcp    *mcp.Tool
+	input  *jsonschema.Resolved
+	run    func(ctx context.Context, c *gitea.Client, args json.RawMessage) (any, error)
+}
+
+// Tool builds the registered form of d. It panics if In has no valid
+// schema: that is a programming error, caught by the registry test.
+func (d Def[In, Out]) Tool() *Tool {
+	schema, err := jsonschema.For[In](nil)
+	if err != nil {
+		panic(fmt.Sprintf("tool %s: input schema: %v", d.Name, err))
+	}
+	if d.Schema != nil {
+		d.Schema(schema)
+	}
+	resolved, err := schema.Resolve(&jsonschema.ResolveOptions{ValidateDefaults: true})
+	if err != nil {
+		panic(fmt.Sprintf("tool %s: resolving input schema: %v", d.Name, err))
+	}
+	destructive, openWorld := d.Access == Destructive, false
+	return &Tool{
+		Name:   d.Name,
+		Scopes: d.Scopes,
+		Access: d.Access,
+		input:  resolved,
+		mcp: &mcp.Tool{
+			Name:        d.Name,
+			Title:       d.Title,
+			Description: d.Desc,
+			InputSchema: schema,
+			Annotations: &mcp.ToolAnnotations{
+				Title:           d.Title,
+				ReadOnlyHint:    d.Access == Read,
+				DestructiveHint: &destructive,
+				IdempotentHint:  d.Access == Read,
+				OpenWorldHint:   &openWorld, // one self-hosted Gitea, not the open web
+			},
+		},
+		run: func(ctx context.Context, c *gitea.Client, args json.RawMessage) (any, error) {
+			var in In
+			dec := json.NewDecoder(bytes.NewReader(args))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&in); err != nil {
+				return nil, &ArgumentError{Problem: "arguments do not match the tool's input schema"}
+			}
+			return d.Run(ctx, c, in)
+		},
+	}
+}
+
+// MCP returns the tool's tools/list entry. Callers must not modify it.
+func (t *Tool) MCP() *mcp.Tool { return t.mcp }
+
+// Call validates args against the input schema and runs the tool as the
+// owner of c. Invalid arguments are returned as an [*ArgumentError] and
+// nothing runs; a failure of the tool itself is a result with IsError set,
+// whose text says what happened and what to do, never Gitea's own words.
+func (t *Tool) Call(ctx context.Context, c *gitea.Client, args json.RawMessage) (*mcp.CallToolResult, error) {
+	args, err := t.validate(args)
+	if err != nil {
+		return nil, err
+	}
+	out, err := t.run(ctx, c, args)
+	if err != nil {
+		return ErrorResult(err), nil
+	}
+	data, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("tool %s: encoding output: %w", t.Name, err)
+	}
+	return &mcp.CallToolResult{
+		Content:           []mcp.Content{&mcp.TextContent{Text: string(data)}},
+		StructuredContent: json.RawMessage(data),
+	}, nil
+}
+
+// validate checks args against the schema and returns them with defaults applied.
+func (t *Tool) validate(args json.RawMessage) (json.RawMessage, error) {
+	v := map[string]any{}
+	if len(bytes.TrimSpace(args)) > 0 && !bytes.Equal(bytes.TrimSpace(args), []byte("null")) {
+		if err := json.Unmarshal(args, &v); err != nil {
+			return nil, &ArgumentError{Problem: "arguments must be a JSON object"}
+		}
+	}
+	if err := t.input.ApplyDefaults(&v); err != nil {
+		return nil, &ArgumentError{Problem: "arguments do not match the tool's input schema"}
+	}
+	if err := t.input.Validate(v); err != nil {
+		return nil, schemaError(t.input.Schema(), v, err)
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return nil, &ArgumentError{Problem: "arguments cannot be encoded"}
+	}
+	return out, nil
+}
+
+// schemaError names the first argument at fault. The validator's own text
+// is not passed on: it can quote the caller's values.
+func schemaError(s *jsonschema.Schema, args map[string]any, err error) *ArgumentError {
+	for _, name := range s.Required {
+		if _, ok := args[name]; !ok {
+			return &ArgumentError{Field: name, Problem: "is required"}
+		}
+	}
+	for name := range args {
+		if _, ok := s.Properties[name]; !ok {
+			return &ArgumentError{Field: name, Problem: "is not an argument of this tool"}
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Properties)) {
+		v, ok := args[name]
+		if !ok {
+			continue
+		}
+		if r, rerr := s.Properties[name].CloneSchemas().Resolve(nil); rerr == nil && r.Validate(v) != nil {
+			return &ArgumentError{Field: name, Problem: describe(s.Properties[name])}
+		}
+	}
+	return &ArgumentError{Problem: "arguments do not match the tool's input schema"}
+}
+
+func describe(p *jsonschema.Schema) string {
+	switch {
+	case len(p.Enum) > 0:
+		return fmt.Sprintf("must be one of %v", p.Enum)
+	case p.Minimum != nil && p.Maximum != nil:
+		return fmt.Sprintf("must be a %s from %v to %v", p.Type, *p.Minimum, *p.Maximum)
+	case p.Type != "":
+		return "must be a " + p.Type
+	}
+	return "has an invalid value"
+}
+
