@@ -190,4 +190,3 @@ func describe(p *jsonschema.Schema) string {
 	}
 	return "has an invalid value"
 }
-
