@@ -4,6 +4,7 @@
 // Usage:
 //
 //	aegis-gitea-mcp [serve] [--env-file FILE] [--listen HOST:PORT]
+//	aegis-gitea-mcp stdio [--env-file FILE]
 //	aegis-gitea-mcp config check [--env-file FILE] [--listen HOST:PORT]
 //	aegis-gitea-mcp version | --version
 //
@@ -32,6 +33,7 @@ var version = ""
 
 const usage = `Usage:
   aegis-gitea-mcp [serve] [--env-file FILE] [--listen HOST:PORT]   run the HTTP server (default)
+  aegis-gitea-mcp stdio [--env-file FILE]                           serve MCP on stdin/stdout (OAUTH_MODE=false, GITEA_TOKEN)
   aegis-gitea-mcp config check [--env-file FILE] [--listen ...]     validate and print the configuration
   aegis-gitea-mcp version                                           print the version
 
@@ -60,6 +62,8 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	switch cmd {
 	case "serve":
 		return serve(ctx, args, environ, stderr)
+	case "stdio":
+		return stdio(ctx, args, environ, stderr)
 	case "config":
 		if len(args) == 0 || args[0] != "check" {
 			fmt.Fprint(stderr, "aegis-gitea-mcp config: want \"config check\"\n\n"+usage)
@@ -123,8 +127,32 @@ func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
 		log.Error("cannot start", "error", err.Error())
 		return exitFailure
 	}
+	if err := srv.Preflight(ctx); err != nil {
+		log.Error("cannot start", "error", err.Error())
+		return exitFailure
+	}
 	if err := srv.ListenAndServe(ctx); err != nil {
 		log.Error("server failed", "error", err.Error())
+		return exitFailure
+	}
+	return exitOK
+}
+
+// stdio serves MCP on the process's stdin and stdout; logs go to stderr,
+// since stdout belongs to the protocol.
+func stdio(ctx context.Context, args, environ []string, stderr io.Writer) int {
+	cfg, code := load(args, environ, stderr)
+	if cfg == nil {
+		return code
+	}
+	log := logging.New(stderr, cfg.LogLevel, cfg.LogFormat)
+	srv, err := server.New(server.Options{Config: cfg, Logger: log, Version: buildVersion()})
+	if err != nil {
+		log.Error("cannot start", "error", err.Error())
+		return exitFailure
+	}
+	if err := srv.ServeStdio(ctx, os.Stdin, os.Stdout); err != nil && !errors.Is(err, context.Canceled) {
+		log.Error("stdio session failed", "error", err.Error())
 		return exitFailure
 	}
 	return exitOK

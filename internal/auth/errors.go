@@ -72,10 +72,11 @@ func unavailable(what string, cause error) *Error {
 		Description: "cannot verify the token right now: " + what + "; retry shortly", RetryAfter: 5 * time.Second, cause: cause}
 }
 
-// InsufficientScope is the refusal of a token that lacks needed for what it asked.
-func InsufficientScope(needed ...gitea.Scope) *Error {
-	return &Error{Status: http.StatusForbidden, Code: CodeInsufficientScope, Scopes: needed,
-		Description: "the token lacks the Gitea scope " + gitea.JoinScopes(needed) + "; " + regrant}
+// InsufficientScope refuses a token that lacks the missing scopes; the
+// challenge asks for request, which should keep the scopes the token has.
+func InsufficientScope(missing, request []gitea.Scope) *Error {
+	return &Error{Status: http.StatusForbidden, Code: CodeInsufficientScope, Scopes: request,
+		Description: "the token lacks the Gitea scope " + gitea.JoinScopes(missing) + " this needs; " + regrant}
 }
 
 // regrant tells a user how to get a token with other scopes: Gitea keeps a

@@ -46,6 +46,27 @@ type Config struct {
 	LogFormat string
 	// RequestTimeout bounds each call to Gitea.
 	RequestTimeout time.Duration
+	// TokenCacheTTL bounds how long a verified token is trusted without
+	// asking Gitea again; it is how long a revoked grant may still work.
+	TokenCacheTTL time.Duration
+	// ResourceDocumentation is a URL published in the OAuth resource metadata.
+	ResourceDocumentation string
+	// RootResource overrides "resource" in the root metadata document.
+	RootResource string
+	// Stateless serves Streamable HTTP without sessions, for several replicas.
+	Stateless bool
+	// SessionIdleTimeout closes Streamable HTTP sessions idle this long.
+	SessionIdleTimeout time.Duration
+	// AllowedOrigins are browser origins allowed besides PUBLIC_BASE_URL's.
+	AllowedOrigins []string
+	// AllowedHosts are Host header values allowed besides PUBLIC_BASE_URL's
+	// host and loopback names.
+	AllowedHosts []string
+	// MaxRequestBodyBytes bounds a request body on the MCP endpoints.
+	MaxRequestBodyBytes int64
+	// AllowNonLoopbackSharedToken lets the shared-token mode listen on a
+	// non-loopback address.
+	AllowNonLoopbackSharedToken bool
 	// EnvFile is the .env file that was read, or "" when none was.
 	EnvFile string
 }
@@ -198,6 +219,22 @@ func (l *loader) build() *Config {
 	cfg.LogLevel = l.logLevel()
 	cfg.LogFormat = l.oneOf("LOG_FORMAT", "json", "json", "text")
 	cfg.RequestTimeout = time.Duration(l.intRange("REQUEST_TIMEOUT_SECONDS", 30, 1, 600)) * time.Second
+	cfg.TokenCacheTTL = time.Duration(l.intRange("OAUTH_CACHE_TTL_SECONDS", 60, 1, 3600)) * time.Second
+	if u := l.baseURL("OAUTH_RESOURCE_DOCUMENTATION", false, "a documentation URL"); u != nil {
+		cfg.ResourceDocumentation = u.String()
+	}
+	if u := l.baseURL("OAUTH_ROOT_RESOURCE", false, "the resource URL to publish in the root metadata document"); u != nil {
+		cfg.RootResource = u.String()
+	}
+	cfg.Stateless = l.boolean("MCP_STATELESS", false)
+	cfg.SessionIdleTimeout = time.Duration(l.intRange("MCP_SESSION_IDLE_TIMEOUT_SECONDS", 1800, 10, 86400)) * time.Second
+	cfg.AllowedOrigins = l.origins("ALLOWED_ORIGINS")
+	cfg.AllowedHosts = l.list("ALLOWED_HOSTS")
+	cfg.MaxRequestBodyBytes = int64(l.intRange("MAX_REQUEST_BODY_BYTES", 1<<20, 1<<10, 16<<20))
+	cfg.AllowNonLoopbackSharedToken = l.boolean("ALLOW_NON_LOOPBACK_SHARED_TOKEN", false)
+	if !cfg.OAuthMode && cfg.ListenAddr != "" && !IsLoopbackAddr(cfg.ListenAddr) && !cfg.AllowNonLoopbackSharedToken {
+		l.problem("LISTEN_ADDR", "must be a loopback address when OAUTH_MODE=false: the shared token would let anyone who reaches the server act as its owner (set ALLOW_NON_LOOPBACK_SHARED_TOKEN=true to override)")
+	}
 	return cfg
 }
 
@@ -309,6 +346,45 @@ func (l *loader) intRange(name string, def, lo, hi int) int {
 		return def
 	}
 	return n
+}
+
+// list splits a comma-separated value, dropping blanks.
+func (l *loader) list(name string) []string {
+	raw, _ := l.lookup(name)
+	var out []string
+	for _, part := range strings.Split(raw, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+// origins reads a list of browser origins, scheme://host[:port] each.
+func (l *loader) origins(name string) []string {
+	var out []string
+	for _, o := range l.list(name) {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.User != nil {
+			l.problem(name, "%q is not an origin like https://chat.example.com", o)
+			continue
+		}
+		out = append(out, u.Scheme+"://"+u.Host)
+	}
+	return out
+}
+
+// IsLoopbackAddr reports whether a host:port listens on loopback only.
+func IsLoopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (l *loader) listenAddr() string {

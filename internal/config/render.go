@@ -29,6 +29,15 @@ func (c *Config) Settings() []Setting {
 		{"LOG_LEVEL", strings.ToLower(c.LogLevel.String())},
 		{"LOG_FORMAT", c.LogFormat},
 		{"REQUEST_TIMEOUT_SECONDS", strconv.Itoa(int(c.RequestTimeout.Seconds()))},
+		{"OAUTH_CACHE_TTL_SECONDS", strconv.Itoa(int(c.TokenCacheTTL.Seconds()))},
+		{"OAUTH_RESOURCE_DOCUMENTATION", c.ResourceDocumentation},
+		{"OAUTH_ROOT_RESOURCE", c.RootResource},
+		{"MCP_STATELESS", strconv.FormatBool(c.Stateless)},
+		{"MCP_SESSION_IDLE_TIMEOUT_SECONDS", strconv.Itoa(int(c.SessionIdleTimeout.Seconds()))},
+		{"ALLOWED_ORIGINS", strings.Join(c.AllowedOrigins, ",")},
+		{"ALLOWED_HOSTS", strings.Join(c.AllowedHosts, ",")},
+		{"MAX_REQUEST_BODY_BYTES", strconv.FormatInt(c.MaxRequestBodyBytes, 10)},
+		{"ALLOW_NON_LOOPBACK_SHARED_TOKEN", strconv.FormatBool(c.AllowNonLoopbackSharedToken)},
 	}
 }
 

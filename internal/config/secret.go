@@ -8,6 +8,9 @@ const redacted = "[REDACTED]"
 // yields "[REDACTED]"; only [Secret.Reveal] returns the value.
 type Secret struct{ value string }
 
+// NewSecret wraps a value read by other means (tests, other sources).
+func NewSecret(value string) Secret { return Secret{value: value} }
+
 // Reveal returns the secret's value. Call it only where the value is sent
 // to the party it belongs to.
 func (s Secret) Reveal() string { return s.value }

@@ -125,6 +125,14 @@ func (s ScopeSet) Has(sc Scope) bool {
 	return s.read&bit != 0
 }
 
+// FullScopeSet returns a set holding every read and write scope. It
+// describes a token whose scopes this server cannot learn (a personal access
+// token); Gitea still enforces the token's real scopes.
+func FullScopeSet() ScopeSet {
+	all := uint16(1)<<len(categories) - 1
+	return ScopeSet{read: all, write: all}
+}
+
 // PublicOnly reports whether the token is limited to public resources.
 func (s ScopeSet) PublicOnly() bool { return s.public }
 

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/auth"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
 )
 
@@ -19,6 +20,8 @@ const readinessTTL = 5 * time.Second
 type readiness struct {
 	gitea *gitea.Endpoint
 	oauth bool
+	gate  *versionGate   // OAuth mode only
+	keys  *auth.Verifier // OAuth mode only: its signing keys must be loaded
 	now   func() time.Time
 
 	mu        sync.Mutex
@@ -64,8 +67,27 @@ func (r *readiness) probe(ctx context.Context) readyState {
 		}
 		r.discovery, st.Discovery = d, true
 	}
+	if r.oauth {
+		if r.gate.check(ctx) != nil {
+			return st.notReady("gitea must be version 1.27.0 or newer for OAuth mode")
+		}
+		if r.keys.Warm(ctx); !r.keys.KeysLoaded() {
+			return st.notReady("gitea signing keys (JWKS) not loaded")
+		}
+	}
 	st.Ready, st.Status = true, "ready"
 	return st
+}
+
+// issuer is Gitea's OAuth issuer from its discovery document, or GITEA_URL
+// until that is loaded.
+func (r *readiness) issuer() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.discovery != nil {
+		return r.discovery.Issuer
+	}
+	return r.gitea.BaseURL().String()
 }
 
 func (st readyState) notReady(reason string) readyState {

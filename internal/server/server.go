@@ -4,13 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/auth"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/config"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/tools"
 )
 
 // Timeouts of the HTTP server. Streaming endpoints extend their own write
@@ -31,55 +36,129 @@ type Options struct {
 	Version string         // this build's version, shown at GET /
 	// Gitea overrides the endpoint built from Config; tests use it.
 	Gitea *gitea.Endpoint
+	// Tools overrides the tool registry; nil means tools.Default().
+	Tools *tools.Registry
+	// Now is the clock for token expiry and caching; nil means time.Now.
+	Now func() time.Time
 }
 
-// Server is the HTTP server.
+// Server is the HTTP server and the MCP server behind all its transports.
 type Server struct {
 	cfg     *config.Config
 	log     *slog.Logger
 	version string
 	gitea   *gitea.Endpoint
+	tools   *tools.Registry
+	authn   authenticator
+	gate    *versionGate    // OAuth mode only
+	shared  *auth.Principal // shared-token mode only
 	ready   *readiness
+	mcp     *mcp.Server
+	sse     *sseSessions
+	hosts   []string // allowed Host names
+	origins []string // allowed browser origins
 }
 
 // New builds a Server from opts.
 func New(opts Options) (*Server, error) {
-	if opts.Config == nil {
+	cfg := opts.Config
+	if cfg == nil {
 		return nil, errors.New("server: Options.Config is required")
 	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.Default()
+	s := &Server{
+		cfg:     cfg,
+		log:     cmpOr(opts.Logger, slog.Default()),
+		version: opts.Version,
+		gitea:   opts.Gitea,
+		tools:   opts.Tools,
+		sse:     &sseSessions{m: map[string]*sseSession{}},
 	}
-	g := opts.Gitea
-	if g == nil {
+	if s.tools == nil {
+		s.tools = tools.Default()
+	}
+	if s.gitea == nil {
 		var err error
-		g, err = gitea.NewEndpoint(gitea.Options{
-			BaseURL:   opts.Config.GiteaURL,
-			Timeout:   opts.Config.RequestTimeout,
+		s.gitea, err = gitea.NewEndpoint(gitea.Options{
+			BaseURL:   cfg.GiteaURL,
+			Timeout:   cfg.RequestTimeout,
 			UserAgent: "aegis-gitea-mcp/" + opts.Version,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("server: %w", err)
 		}
 	}
-	return &Server{
-		cfg:     opts.Config,
-		log:     log,
-		version: opts.Version,
-		gitea:   g,
-		ready:   &readiness{gitea: g, oauth: opts.Config.OAuthMode, now: time.Now},
-	}, nil
+	s.ready = &readiness{gitea: s.gitea, oauth: cfg.OAuthMode, now: time.Now}
+	if cfg.OAuthMode {
+		v, err := auth.NewVerifier(auth.VerifierOptions{
+			Gitea:             s.gitea,
+			ClientID:          cfg.OAuthClientID,
+			ClientSecret:      cfg.OAuthClientSecret.Reveal(),
+			Audience:          cfg.OAuthExpectedAudience,
+			RecommendedScopes: s.tools.Scopes(),
+			CacheTTL:          cfg.TokenCacheTTL,
+			Now:               opts.Now,
+			Logger:            s.log,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("server: %w", err)
+		}
+		s.gate = &versionGate{gitea: s.gitea, log: s.log}
+		s.authn = &oauthAuthenticator{verifier: v, gate: s.gate}
+		s.ready.gate, s.ready.keys = s.gate, v
+	} else {
+		s.shared = auth.NewPrincipal("shared-token", "shared-token", gitea.FullScopeSet(), cfg.GiteaToken.Reveal())
+		s.authn = &sharedTokenAuthenticator{principal: s.shared}
+	}
+	s.mcp = s.newMCPServer(s.shared)
+	s.hosts, s.origins = s.allowedHostsAndOrigins()
+	return s, nil
+}
+
+func cmpOr[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// Preflight checks Gitea before serving. In OAuth mode it refuses a Gitea
+// older than 1.27.0 and fetches the signing keys and discovery document; an
+// unreachable Gitea is only logged (readiness reports it, and tokens are
+// refused until the version is confirmed). In shared-token mode it logs the
+// warning that every caller acts as the token's owner.
+func (s *Server) Preflight(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if !s.cfg.OAuthMode {
+		s.log.Warn("shared-token mode (OAUTH_MODE=false): every caller acts as the owner of GITEA_TOKEN; use it only for a single local user")
+		return nil
+	}
+	st := s.ready.check(ctx)
+	if err := s.gate.tooOldError(); err != nil {
+		return err
+	}
+	if !st.Ready {
+		s.log.Warn("gitea is not ready yet; tokens are refused until it is", "reason", st.Reason)
+	}
+	return nil
 }
 
 // Handler returns the server's routes wrapped in its middleware. The order,
-// outermost first: request id, access log (with panic recovery), routes.
+// outermost first: request id, access log (with panic recovery), routes; the
+// MCP endpoints then add Host/Origin checks and body limits, authentication,
+// and (on /mcp) the scope challenge.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", serveLiveness)
 	mux.HandleFunc("GET /readyz", s.ready.serveReadyz)
 	mux.HandleFunc("GET /health", s.ready.serveHealth)
 	mux.HandleFunc("GET /{$}", s.serveRoot)
+	s.mountMetadata(mux)
+	mux.Handle(pathMCP, s.streamableHandler())
+	mux.Handle(pathSSE, s.sseHandler())
+	mux.Handle("POST "+pathToolCall, s.protect(s.requireAuth(pathToolCall, http.HandlerFunc(s.serveToolCall))))
+	mux.Handle("GET "+pathToolsList, s.protect(s.requireAuth(pathToolsList, http.HandlerFunc(s.serveToolsList))))
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
@@ -88,6 +167,18 @@ func (s *Server) Handler() http.Handler {
 
 func (s *Server) serveRoot(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"name": "aegis-gitea-mcp", "version": s.version, "status": "ok"})
+}
+
+// ServeStdio serves MCP over stdin/stdout as the shared token's owner until
+// ctx is done or the client disconnects. It needs OAUTH_MODE=false.
+func (s *Server) ServeStdio(ctx context.Context, in io.ReadCloser, out io.WriteCloser) error {
+	if s.shared == nil {
+		return errors.New("stdio needs OAUTH_MODE=false and a personal access token in GITEA_TOKEN: a local client cannot do the OAuth flow")
+	}
+	if _, err := s.gitea.As(s.shared.Token()).CurrentUser(ctx); err != nil && !errors.Is(err, gitea.ErrForbidden) {
+		return fmt.Errorf("checking GITEA_TOKEN with gitea: %w", err)
+	}
+	return s.mcp.Run(ctx, &mcp.IOTransport{Reader: in, Writer: out})
 }
 
 // Serve answers requests on l until ctx is done, then shuts down gracefully:

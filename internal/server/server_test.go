@@ -34,6 +34,9 @@ func (f *fakeGitea) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"version":"1.27.3"}`)
 	case r.URL.Path == "/.well-known/openid-configuration" && !f.discoveryDown.Load():
 		fmt.Fprint(w, `{"issuer":"http://gitea","jwks_uri":"http://gitea/login/oauth/keys"}`)
+	case r.URL.Path == "/login/oauth/keys":
+		fmt.Fprint(w, `{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","use":"sig","alg":"ES256",`+
+			`"x":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4","y":"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"}]}`)
 	default:
 		w.WriteHeader(http.StatusBadGateway)
 		fmt.Fprint(w, `{"message":"secret upstream detail"}`)
@@ -45,7 +48,8 @@ func newTestServer(t *testing.T, fake http.Handler, logs *bytes.Buffer) *Server 
 	up := httptest.NewServer(fake)
 	t.Cleanup(up.Close)
 	u, _ := url.Parse(up.URL)
-	cfg := &config.Config{GiteaURL: u, OAuthMode: true, ListenAddr: "127.0.0.1:0", PublicBaseURL: u, RequestTimeout: 5 * time.Second}
+	cfg := &config.Config{GiteaURL: u, OAuthMode: true, OAuthClientID: "client", OAuthClientSecret: config.NewSecret("secret"),
+		ListenAddr: "127.0.0.1:0", PublicBaseURL: u, RequestTimeout: 5 * time.Second, MaxRequestBodyBytes: 1 << 20}
 	if logs == nil {
 		logs = &bytes.Buffer{}
 	}

@@ -12,8 +12,8 @@ type RepoRef struct {
 	Repo  string `json:"repo" jsonschema:"repository name"`
 }
 
-// Page selects a page of a list.
-type Page struct {
+// Paging selects a page of a list.
+type Paging struct {
 	Page  int `json:"page,omitempty" jsonschema:"page number, from 1 (default 1)"`
 	Limit int `json:"limit,omitempty" jsonschema:"items per page, 1-50 (default 20)"`
 }
@@ -21,7 +21,7 @@ type Page struct {
 // defaultLimit keeps list outputs small unless the model asks for more.
 const defaultLimit = 20
 
-func (p Page) options() gitea.ListOptions {
+func (p Paging) options() gitea.ListOptions {
 	if p.Limit == 0 {
 		p.Limit = defaultLimit
 	}

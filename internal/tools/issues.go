@@ -33,7 +33,7 @@ func summarize(is *gitea.Issue) issueSummary {
 type listIssuesIn struct {
 	RepoRef
 	State string `json:"state,omitempty" jsonschema:"open, closed or all (default open)"`
-	Page
+	Paging
 }
 
 type issueListOut struct {

@@ -47,7 +47,7 @@ func compactRepo(r *gitea.Repository) repoOut {
 
 type listRepositoriesIn struct {
 	Query string `json:"query,omitempty" jsonschema:"search repository names you can see; omit to list your own and shared repositories"`
-	Page
+	Paging
 }
 
 type repoListOut struct {

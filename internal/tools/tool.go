@@ -88,7 +88,6 @@ func (d Def[In, Out]) Tool() *Tool {
 			Description: d.Desc,
 			InputSchema: schema,
 			Annotations: &mcp.ToolAnnotations{
-				Title:           d.Title,
 				ReadOnlyHint:    d.Access == Read,
 				DestructiveHint: &destructive,
 				IdempotentHint:  d.Access == Read,

@@ -1,0 +1,143 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	sdkauth "github.com/modelcontextprotocol/go-sdk/auth"
+
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/auth"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
+)
+
+// authenticator turns a request into its verified caller.
+type authenticator interface {
+	authenticate(r *http.Request) (*auth.Principal, *auth.Error)
+}
+
+// oauthAuthenticator verifies the request's own bearer token with Gitea,
+// once Gitea is known to be a version whose introspection can be trusted.
+type oauthAuthenticator struct {
+	verifier *auth.Verifier
+	gate     *versionGate
+}
+
+func (a *oauthAuthenticator) authenticate(r *http.Request) (*auth.Principal, *auth.Error) {
+	token, err := auth.BearerToken(r)
+	if err != nil {
+		return nil, asAuthError(err)
+	}
+	if err := a.gate.check(r.Context()); err != nil {
+		return nil, err
+	}
+	p, err := a.verifier.Verify(r.Context(), token)
+	if err != nil {
+		return nil, asAuthError(err)
+	}
+	return p, nil
+}
+
+// sharedTokenAuthenticator is the OAuth-less mode: every caller acts as the
+// owner of the one configured personal access token. Tokens in URLs are
+// still refused.
+type sharedTokenAuthenticator struct{ principal *auth.Principal }
+
+func (a *sharedTokenAuthenticator) authenticate(r *http.Request) (*auth.Principal, *auth.Error) {
+	if _, err := auth.BearerToken(r); err != nil && !errors.Is(err, auth.ErrNoToken) {
+		return nil, asAuthError(err)
+	}
+	return a.principal, nil
+}
+
+func asAuthError(err error) *auth.Error {
+	var ae *auth.Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	return &auth.Error{Status: http.StatusServiceUnavailable, Code: auth.CodeTemporarilyUnavailable,
+		Description: "cannot verify the token right now; retry shortly", RetryAfter: 5 * time.Second}
+}
+
+// requireAuth authenticates every request to next, answering refusals with
+// the challenge of the endpoint at path. On success the principal is in the
+// request context, and in the go-sdk's TokenInfo, which binds Streamable
+// HTTP sessions to their user.
+func (s *Server) requireAuth(path string, next http.Handler) http.Handler {
+	ch := s.challenge(path)
+	withTokenInfo := sdkauth.RequireBearerToken(func(_ context.Context, _ string, r *http.Request) (*sdkauth.TokenInfo, error) {
+		return tokenInfo(auth.PrincipalFrom(r.Context())), nil
+	}, &sdkauth.RequireBearerTokenOptions{AllowMissingExpiration: true, ClockSkew: auth.DefaultClockSkew})(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.authn.authenticate(r)
+		if err != nil {
+			if err.Status >= 500 {
+				s.log.Warn("cannot verify a token", "path", r.URL.Path, "reason", err.Error())
+			}
+			auth.WriteError(w, err, ch)
+			return
+		}
+		r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+		if r.Header.Get("Authorization") == "" { // shared-token mode: nothing for the SDK to bind
+			next.ServeHTTP(w, r)
+			return
+		}
+		withTokenInfo.ServeHTTP(w, r)
+	})
+}
+
+// challenge describes the endpoint at path for WWW-Authenticate.
+func (s *Server) challenge(path string) auth.Challenge {
+	return auth.Challenge{ResourceMetadataURL: s.metadataURL(path), Scopes: s.tools.Scopes()}
+}
+
+// minGitea is the oldest Gitea whose token introspection answers only for
+// the calling app's own tokens (CVE-2026-58425 affects older versions).
+var minGitea = gitea.Version{Major: 1, Minor: 27, Patch: 0}
+
+// versionGate holds OAuth mode closed until Gitea's version is known to be
+// recent enough, and shut for good when it is not.
+type versionGate struct {
+	gitea *gitea.Endpoint
+	log   interface{ Error(string, ...any) }
+
+	mu      sync.Mutex
+	ok      bool
+	tooOld  *gitea.Version
+	checked time.Time
+}
+
+func (g *versionGate) check(ctx context.Context) *auth.Error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ok {
+		return nil
+	}
+	if g.tooOld == nil && time.Since(g.checked) > time.Second {
+		g.checked = time.Now()
+		v, err := g.gitea.Version(ctx)
+		switch {
+		case err != nil:
+		case v.AtLeast(minGitea.Major, minGitea.Minor, minGitea.Patch):
+			g.ok = true
+			return nil
+		default:
+			g.tooOld = &v
+			g.log.Error("OAuth mode refused: Gitea is older than 1.27.0, whose introspection would accept other apps' tokens", "gitea_version", v.String())
+		}
+	}
+	return &auth.Error{Status: http.StatusServiceUnavailable, Code: auth.CodeTemporarilyUnavailable,
+		Description: "this server cannot verify tokens with this Gitea (it needs Gitea 1.27.0 or newer, reachable)", RetryAfter: 30 * time.Second}
+}
+
+// err reports a too-old Gitea found at startup.
+func (g *versionGate) tooOldError() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.tooOld != nil {
+		return errors.New("gitea " + g.tooOld.String() + " is too old for OAuth mode: upgrade to Gitea 1.27.0 or newer")
+	}
+	return nil
+}

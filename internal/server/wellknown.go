@@ -1,0 +1,67 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/auth"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
+)
+
+// wellKnownPrefix is where RFC 9728 metadata lives; each MCP endpoint also
+// has its own document at the prefix followed by the endpoint's path.
+const wellKnownPrefix = "/.well-known/oauth-protected-resource"
+
+// The MCP endpoints, each a protected resource with its own metadata.
+const (
+	pathMCP       = "/mcp"
+	pathSSE       = "/mcp/sse"
+	pathToolCall  = "/mcp/tool/call"
+	pathToolsList = "/mcp/tools"
+)
+
+var protectedPaths = []string{pathMCP, pathSSE, pathToolCall, pathToolsList}
+
+// publicURL is the public URL of a path of this server.
+func (s *Server) publicURL(path string) string {
+	return strings.TrimRight(s.cfg.PublicBaseURL.String(), "/") + path
+}
+
+func (s *Server) metadataURL(path string) string {
+	return s.publicURL(wellKnownPrefix + path)
+}
+
+// mountMetadata serves the root document (resource = PUBLIC_BASE_URL, or
+// the configured override) and one per endpoint naming that endpoint.
+func (s *Server) mountMetadata(mux *http.ServeMux) {
+	root := s.publicURL("")
+	if s.cfg.RootResource != "" {
+		root = s.cfg.RootResource
+	}
+	mux.Handle("GET "+wellKnownPrefix, s.metadata(root))
+	for _, p := range protectedPaths {
+		mux.Handle("GET "+wellKnownPrefix+p, s.metadata(s.publicURL(p)))
+	}
+}
+
+func (s *Server) metadata(resource string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		doc := auth.ResourceMetadata{
+			Resource:               resource,
+			AuthorizationServers:   []string{s.ready.issuer()},
+			BearerMethodsSupported: []string{"header"},
+			ScopesSupported:        scopeStrings(s.tools.Scopes()),
+			ResourceName:           "AegisGitea MCP",
+			ResourceDocumentation:  s.cfg.ResourceDocumentation,
+		}
+		doc.ServeHTTP(w, r)
+	})
+}
+
+func scopeStrings(scopes []gitea.Scope) []string {
+	out := make([]string, len(scopes))
+	for i, sc := range scopes {
+		out[i] = string(sc)
+	}
+	return out
+}

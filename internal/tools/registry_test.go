@@ -1,0 +1,139 @@
+package tools
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
+)
+
+var update = flag.Bool("update", false, "rewrite the tool schema snapshots from the registry")
+
+// TestRegistryInvariants checks every tool against the rules all tools share.
+func TestRegistryInvariants(t *testing.T) {
+	r := Default()
+	if len(r.Tools()) == 0 {
+		t.Fatal("no tools registered")
+	}
+	for _, tool := range r.Tools() {
+		t.Run(tool.Name, func(t *testing.T) {
+			m := tool.MCP()
+			if m.Annotations == nil || m.Annotations.DestructiveHint == nil || m.Annotations.OpenWorldHint == nil {
+				t.Fatal("annotations must set destructiveHint and openWorldHint explicitly")
+			}
+			if m.Annotations.ReadOnlyHint != (tool.Access == Read) || *m.Annotations.DestructiveHint != (tool.Access == Destructive) {
+				t.Errorf("hints readOnly=%v destructive=%v do not match access %v", m.Annotations.ReadOnlyHint, *m.Annotations.DestructiveHint, tool.Access)
+			}
+			schema, err := json.Marshal(m.InputSchema)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var root struct {
+				Type                 string `json:"type"`
+				AdditionalProperties *bool  `json:"additionalProperties"`
+			}
+			if err := json.Unmarshal(schema, &root); err != nil || root.Type != "object" || root.AdditionalProperties == nil || *root.AdditionalProperties {
+				t.Errorf("input schema %s: want a plain object refusing unknown properties", schema)
+			}
+			if !strings.HasSuffix(m.Description, ".") {
+				t.Errorf("description %q should be a sentence ending with a period", m.Description)
+			}
+		})
+	}
+}
+
+func TestNewRegistryRefusesBadTools(t *testing.T) {
+	good := getMe
+	tests := []struct {
+		name   string
+		mutate func(d *Def[struct{}, userOut])
+		want   string
+	}{
+		{name: "bad name", mutate: func(d *Def[struct{}, userOut]) { d.Name = "Get-Me" }, want: "name must match"},
+		{name: "no access", mutate: func(d *Def[struct{}, userOut]) { d.Access = 0 }, want: "Access must be"},
+		{name: "no scope", mutate: func(d *Def[struct{}, userOut]) { d.Scopes = nil }, want: "at least one Gitea scope"},
+		{name: "unknown scope", mutate: func(d *Def[struct{}, userOut]) { d.Scopes = []gitea.Scope{"read:repo"} }, want: "not a Gitea scope"},
+		{name: "no description", mutate: func(d *Def[struct{}, userOut]) { d.Desc = "" }, want: "description"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := good
+			tt.mutate(&d)
+			if _, err := NewRegistry(d.Tool()); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("NewRegistry error = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := NewRegistry(good.Tool(), good.Tool()); err == nil {
+		t.Error("NewRegistry accepted two tools with one name")
+	}
+}
+
+// TestToolSchemas compares every tool's tools/list entry with its snapshot
+// in testdata/toolschemas. After changing a tool on purpose, run
+// `go test ./internal/tools -update` and review the diff.
+func TestToolSchemas(t *testing.T) {
+	dir := filepath.Join("testdata", "toolschemas")
+	var names []string
+	for _, tool := range Default().Tools() {
+		names = append(names, tool.Name+".json")
+		t.Run(tool.Name, func(t *testing.T) {
+			got, err := json.MarshalIndent(tool.MCP(), "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			path := filepath.Join(dir, tool.Name+".json")
+			if *update {
+				if err := os.MkdirAll(dir, 0o750); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, got, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("no snapshot for %s (run go test ./internal/tools -update): %v", tool.Name, err)
+			}
+			if string(got) != string(want) {
+				t.Errorf("tool %s changed its interface; if intended, run go test ./internal/tools -update.\ngot:\n%s\nwant:\n%s", tool.Name, got, want)
+			}
+		})
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil && !*update {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !slices.Contains(names, e.Name()) {
+			if *update {
+				_ = os.Remove(filepath.Join(dir, e.Name()))
+				continue
+			}
+			t.Errorf("snapshot %s belongs to no tool: remove it (or run -update)", e.Name())
+		}
+	}
+}
+
+func TestVisibleAndScopes(t *testing.T) {
+	r := Default()
+	repoOnly := gitea.ParseGrant("read:repository").Scopes
+	var visible []string
+	for _, tool := range r.Visible(repoOnly) {
+		visible = append(visible, tool.Name)
+	}
+	want := []string{"get_repository", "get_file_contents"}
+	if !slices.Equal(visible, want) {
+		t.Errorf("Visible(read:repository) = %v, want %v", visible, want)
+	}
+	if got := gitea.JoinScopes(r.Scopes()); got != "read:issue read:repository read:user" {
+		t.Errorf("Scopes() = %q", got)
+	}
+}
