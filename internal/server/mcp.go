@@ -84,7 +84,7 @@ func (s *Server) toolHandler(name string, fallback *auth.Principal) mcp.ToolHand
 			// A tool error, not a protocol error, so the model can correct itself.
 			return tools.ErrorResult(argErr), nil
 		case errors.As(err, &authErr):
-			return tools.ErrorResult(errors.New(authErr.Description)), nil
+			return tools.ErrorText(authErr.Description), nil
 		case errors.Is(err, errUnknownTool):
 			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "unknown tool " + name}
 		}

@@ -86,12 +86,7 @@ func (g *Gitea) OAuthToken(ctx context.Context, user, scope string) (*TokenSet, 
 // way a browser would: it signs in through the login form, approves the
 // consent form, and exchanges the code for tokens.
 func (g *Gitea) AuthorizationCode(ctx context.Context, user Account, app *OAuthApp, scope string) (*TokenSet, error) {
-	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{
-		Jar:           jar,
-		Timeout:       30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	browser := newBrowser()
 	if err := g.login(ctx, browser, user); err != nil {
 		return nil, err
 	}
@@ -136,6 +131,17 @@ func (g *Gitea) AuthorizationCode(ctx context.Context, user Account, app *OAuthA
 // Refresh exchanges a refresh token for a new token set.
 func (g *Gitea) Refresh(ctx context.Context, app *OAuthApp, refreshToken string) (*TokenSet, error) {
 	return g.exchange(ctx, app, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}})
+}
+
+// newBrowser is an HTTP client with a cookie jar that does not follow
+// redirects, so the flow can read codes from Location headers.
+func newBrowser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{
+		Jar:           jar,
+		Timeout:       30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
 
 func (g *Gitea) login(ctx context.Context, browser *http.Client, user Account) error {
@@ -254,4 +260,47 @@ func randomString(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// RevokeGrant revokes the OAuth grant an access token of user belongs to,
+// through the user's settings page as the user would; every token of the
+// grant stops working.
+func (g *Gitea) RevokeGrant(ctx context.Context, user, accessToken string) error {
+	grant, err := grantID(accessToken)
+	if err != nil {
+		return err
+	}
+	browser := newBrowser()
+	if err := g.login(ctx, browser, g.User(user)); err != nil {
+		return err
+	}
+	resp, err := fetch(ctx, browser, http.MethodPost,
+		fmt.Sprintf("%s/user/settings/applications/oauth2/0/revoke/%d", g.URL, grant), url.Values{})
+	if err != nil {
+		return err
+	}
+	if resp.status != http.StatusOK {
+		return fmt.Errorf("revoking grant %d: status %d", grant, resp.status)
+	}
+	return nil
+}
+
+// grantID reads the "gnt" claim of a Gitea token without verifying it: the
+// harness only needs the number to revoke.
+func grantID(token string) (int64, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return 0, fmt.Errorf("not a JWT")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return 0, err
+	}
+	var claims struct {
+		Grant int64 `json:"gnt"`
+	}
+	if err := json.Unmarshal(payload, &claims); err != nil || claims.Grant == 0 {
+		return 0, fmt.Errorf("token has no grant id")
+	}
+	return claims.Grant, nil
 }

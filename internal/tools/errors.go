@@ -23,9 +23,13 @@ func (e *ArgumentError) Error() string {
 
 // ErrorResult turns a tool failure into a result the model can act on. The
 // texts are fixed per kind of failure; Gitea's own messages never pass.
-func ErrorResult(err error) *mcp.CallToolResult {
+func ErrorResult(err error) *mcp.CallToolResult { return ErrorText(errorText(err)) }
+
+// ErrorText is a tool error result with a message the caller vouches for:
+// fixed text that holds no token and nothing Gitea said.
+func ErrorText(msg string) *mcp.CallToolResult {
 	var res mcp.CallToolResult
-	res.SetError(errors.New(errorText(err)))
+	res.SetError(errors.New(msg))
 	return &res
 }
 

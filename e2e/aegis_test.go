@@ -1,0 +1,253 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/config"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/server"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/testgitea"
+)
+
+// toolScopes is what a user grants to use every tool.
+const toolScopes = "openid read:repository read:user read:issue"
+
+// aegis is an aegis-gitea-mcp server running in the test process against
+// the shared Gitea, accepting the tokens of one OAuth app.
+type aegis struct {
+	URL   string
+	App   *testgitea.OAuthApp
+	clock *clock
+	logs  *syncBuffer
+}
+
+// clock is a test clock: real time plus an offset a test can advance, so
+// token expiry and cache TTLs are crossed without sleeping.
+type clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startAegis serves aegis-gitea-mcp for app's tokens on a loopback port,
+// configured through the real configuration loader; extra holds more
+// VAR=value settings.
+func startAegis(t *testing.T, g *testgitea.Gitea, app *testgitea.OAuthApp, extra ...string) *aegis {
+	t.Helper()
+	var lc net.ListenConfig
+	l, err := lc.Listen(t.Context(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + l.Addr().String()
+	environ := append([]string{
+		"GITEA_URL=" + g.URL,
+		"GITEA_OAUTH_CLIENT_ID=" + app.ClientID,
+		"GITEA_OAUTH_CLIENT_SECRET=" + app.ClientSecret,
+		"PUBLIC_BASE_URL=" + base,
+		"LISTEN_ADDR=" + l.Addr().String(),
+	}, extra...)
+	cfg, err := config.Load(nil, environ, io.Discard)
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	a := &aegis{URL: base, App: app, clock: &clock{}, logs: &syncBuffer{}}
+	srv, err := server.New(server.Options{Config: cfg, Version: "e2e", Now: a.clock.Now,
+		Logger: slog.New(slog.NewJSONHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Preflight(t.Context()); err != nil {
+		t.Fatalf("Preflight: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, l) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+		for _, secret := range []string{app.ClientSecret} {
+			if strings.Contains(a.logs.String(), secret) {
+				t.Error("the server logged the OAuth client secret")
+			}
+		}
+	})
+	return a
+}
+
+// startAegisFor creates the app for scope and serves aegis for it.
+func startAegisFor(t *testing.T, g *testgitea.Gitea, scope string, extra ...string) *aegis {
+	t.Helper()
+	app, err := g.App(t.Context(), scope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startAegis(t, g, app, extra...)
+}
+
+// token gets user's access token for a's app through the code flow.
+func (a *aegis) token(t *testing.T, g *testgitea.Gitea, user, scope string) *testgitea.TokenSet {
+	t.Helper()
+	tok, err := g.AuthorizationCode(t.Context(), g.User(user), a.App, scope)
+	if err != nil {
+		t.Fatalf("code flow for %s: %v", user, err)
+	}
+	return tok
+}
+
+// bearer is an http.Client that sends token on every request.
+func bearer(token string) *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: bearerTransport{token: token}}
+}
+
+type bearerTransport struct{ token string }
+
+func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// connect opens an MCP session with the official go-sdk client over
+// Streamable HTTP ("/mcp") or legacy SSE ("/mcp/sse").
+func (a *aegis) connect(t *testing.T, path, token string) *mcp.ClientSession {
+	t.Helper()
+	var transport mcp.Transport
+	if path == "/mcp/sse" {
+		transport = &mcp.SSEClientTransport{Endpoint: a.URL + path, HTTPClient: bearer(token)}
+	} else {
+		transport = &mcp.StreamableClientTransport{Endpoint: a.URL + path, HTTPClient: bearer(token)}
+	}
+	client := mcp.NewClient(&mcp.Implementation{Name: "aegis-e2e", Version: "1"}, nil)
+	cs, err := client.Connect(t.Context(), transport, nil)
+	if err != nil {
+		t.Fatalf("connect %s: %v", path, err)
+	}
+	t.Cleanup(func() { _ = cs.Close() })
+	return cs
+}
+
+// call runs a tool through an MCP session and returns its text and error flag.
+func call(t *testing.T, cs *mcp.ClientSession, name string, args map[string]any) (string, bool) {
+	t.Helper()
+	res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		t.Fatalf("CallTool %s: %v", name, err)
+	}
+	var text strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			text.WriteString(tc.Text)
+		}
+	}
+	return text.String(), res.IsError
+}
+
+func toolNames(t *testing.T, cs *mcp.ClientSession) []string {
+	t.Helper()
+	res, err := cs.ListTools(t.Context(), nil)
+	if err != nil {
+		t.Fatalf("ListTools: %v", err)
+	}
+	var names []string
+	for _, tool := range res.Tools {
+		names = append(names, tool.Name)
+	}
+	return names
+}
+
+// httpResult is a plain HTTP answer, for the endpoints tested with net/http.
+type httpResult struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (h httpResult) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(h.body), v); err != nil {
+		t.Fatalf("body %q: %v", h.body, err)
+	}
+}
+
+// do sends one request with an optional bearer token and JSON body.
+func do(t *testing.T, method, url, token string, body any, header ...string) httpResult {
+	t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, url, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Add(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatal(err)
+	}
+	return httpResult{status: resp.StatusCode, header: resp.Header, body: string(data)}
+}
