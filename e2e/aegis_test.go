@@ -238,7 +238,15 @@ func do(t *testing.T, method, url, token string, body any, header ...string) htt
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Add(header[i], header[i+1])
+		if header[i] == "Host" {
+			req.Host = header[i+1]
+			continue
+		}
+		if header[i] == "Authorization" { // a second one, on purpose
+			req.Header.Add(header[i], header[i+1])
+			continue
+		}
+		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -250,4 +258,10 @@ func do(t *testing.T, method, url, token string, body any, header ...string) htt
 		t.Fatal(err)
 	}
 	return httpResult{status: resp.StatusCode, header: resp.Header, body: string(data)}
+}
+
+// doHost is a GET whose header pairs may set Host.
+func doHost(t *testing.T, url, token string, header ...string) httpResult {
+	t.Helper()
+	return do(t, "GET", url, token, nil, header...)
 }

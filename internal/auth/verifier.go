@@ -167,7 +167,7 @@ func (v *Verifier) check(ctx context.Context, token string) *verdict {
 	}
 	in, err := v.gitea.Introspect(ctx, v.clientID, v.clientSecret, token)
 	switch {
-	case errors.Is(err, gitea.ErrUnauthorized):
+	case errors.Is(err, gitea.ErrClientCredentials):
 		v.log.Error("gitea refused this server's OAuth client credentials at introspection: check GITEA_OAUTH_CLIENT_ID and GITEA_OAUTH_CLIENT_SECRET")
 		return refuse(unavailable("the server's OAuth client is misconfigured", err))
 	case err != nil:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -35,6 +36,8 @@ type APIError struct {
 	Op         string        // e.g. "GET /api/v1/user"
 	Status     int           // HTTP status, or 0 when no response arrived
 	RetryAfter time.Duration // from Retry-After on 429/503, else 0
+	// BasicChallenge is true when a 401 asked for HTTP Basic credentials.
+	BasicChallenge bool
 	kind       error
 	cause      error // transport error, for logs; never an upstream body
 }
@@ -64,6 +67,7 @@ func statusError(op string, resp *http.Response) *APIError {
 	switch s := resp.StatusCode; {
 	case s == http.StatusUnauthorized:
 		e.kind = ErrUnauthorized
+		e.BasicChallenge = strings.HasPrefix(strings.ToLower(resp.Header.Get("WWW-Authenticate")), "basic")
 	case s == http.StatusForbidden:
 		e.kind = ErrForbidden
 	case s == http.StatusNotFound:

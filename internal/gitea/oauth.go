@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
 	"net/url"
 )
 
@@ -57,9 +60,20 @@ func (a Audience) Contains(id string) bool {
 	return false
 }
 
+// ErrClientCredentials means Gitea refused this server's OAuth client
+// credentials at introspection.
+var ErrClientCredentials = errors.New("gitea refused the OAuth client credentials")
+
 // Introspect asks Gitea about token, authenticating as the OAuth client
 // clientID (HTTP Basic, the only method Gitea accepts). From Gitea 1.27.0 on,
 // Gitea answers "active" only for tokens issued to that same client.
+//
+// Gitea's own request authentication runs before its introspection handler
+// and treats the form's token as the request's credential: for an expired,
+// revoked or forged token it answers 401 without a Basic challenge, and that
+// is reported as an inactive token. A 401 that asks for Basic credentials
+// comes from the handler itself and means the client credentials are wrong:
+// [ErrClientCredentials].
 func (e *Endpoint) Introspect(ctx context.Context, clientID, clientSecret, token string) (*Introspection, error) {
 	var in Introspection
 	_, err := e.send(ctx, call{
@@ -69,7 +83,13 @@ func (e *Endpoint) Introspect(ctx context.Context, clientID, clientSecret, token
 		form:   url.Values{"token": {token}},
 		basic:  &basicAuth{user: clientID, secret: credential(clientSecret)},
 	}, &in)
-	if err != nil {
+	var apiErr *APIError
+	switch {
+	case errors.As(err, &apiErr) && apiErr.Status == http.StatusUnauthorized && apiErr.BasicChallenge:
+		return nil, fmt.Errorf("%w: %w", ErrClientCredentials, err)
+	case errors.As(err, &apiErr) && apiErr.Status == http.StatusUnauthorized:
+		return &Introspection{Active: false}, nil
+	case err != nil:
 		return nil, err
 	}
 	return &in, nil
