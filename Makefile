@@ -15,7 +15,7 @@ GOLANGCI_VERSION := v2.15.0
 TOOLS_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/aegis-gitea-mcp/tools
 GOLANGCI  := $(TOOLS_DIR)/golangci-lint-$(GOLANGCI_VERSION)/golangci-lint
 
-.PHONY: build run test test-short lint format docker-build docker-up help
+.PHONY: build run test test-short conformance bench lint format docker-build docker-up help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -33,6 +33,14 @@ test: ## run every test, end-to-end against a real Gitea included
 
 test-short: ## run the fast unit tests only
 	$(GO) test -race -short ./...
+
+# The official MCP conformance suite (npm @modelcontextprotocol/conformance,
+# pinned with Node 22 in scripts/conformance) against /mcp on a real Gitea.
+conformance: ## run the MCP conformance suite against /mcp (needs npm)
+	AEGIS_CONFORMANCE=1 $(GO) test -count=1 -v -run '^TestConformance$$' ./e2e | grep -vE '^=== (RUN|PAUSE|CONT|NAME)'
+
+bench: ## run the benchmarks
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
 $(GOLANGCI):
 	GOBIN=$(dir $(GOLANGCI)) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
