@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/testgitea"
 )
 
@@ -20,11 +22,7 @@ import (
 // loopback port and returns its base URL, the process and its log.
 func startBinary(t *testing.T, g *testgitea.Gitea, app *testgitea.OAuthApp) (string, *exec.Cmd, *logTail) {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "aegis-gitea-mcp")
-	build := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "../cmd/aegis-gitea-mcp")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	secretFile := filepath.Join(t.TempDir(), "client-secret")
 	if err := os.WriteFile(secretFile, []byte(app.ClientSecret+"\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -54,6 +52,17 @@ func startBinary(t *testing.T, g *testgitea.Gitea, app *testgitea.OAuthApp) (str
 	}
 	t.Fatalf("server exited before listening:\n%s", logs.raw.String())
 	return "", nil, nil
+}
+
+// buildBinary builds aegis-gitea-mcp into a temporary directory.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "aegis-gitea-mcp")
+	build := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "../cmd/aegis-gitea-mcp")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // logTail collects the server's JSON log lines.
@@ -120,5 +129,32 @@ func TestBinaryServesHealthAndStopsOnSIGTERM(t *testing.T) {
 	}
 	if strings.Contains(out, app.ClientSecret) {
 		t.Error("the server logged the OAuth client secret")
+	}
+}
+
+// TestStdioWithPersonalAccessToken drives `aegis-gitea-mcp stdio` with the
+// go-sdk client, as a local MCP client would launch it.
+func TestStdioWithPersonalAccessToken(t *testing.T) {
+	g := needGitea(t)
+	cmd := exec.CommandContext(t.Context(), buildBinary(t), "stdio")
+	cmd.Dir = t.TempDir()
+	cmd.Env = []string{"GITEA_URL=" + g.URL, "OAUTH_MODE=false",
+		"GITEA_TOKEN=" + g.PATs[testgitea.AliceName][testgitea.PATReadRepository]}
+	client := mcp.NewClient(&mcp.Implementation{Name: "aegis-e2e", Version: "1"}, nil)
+	cs, err := client.Connect(t.Context(), &mcp.CommandTransport{Command: cmd}, nil)
+	if err != nil {
+		t.Fatalf("connect over stdio: %v", err)
+	}
+	defer func() { _ = cs.Close() }()
+	if text, isErr := call(t, cs, "get_me", nil); isErr || !strings.Contains(text, `"login":"alice"`) {
+		t.Errorf("get_me over stdio = %s", text)
+	}
+	if text, isErr := call(t, cs, "get_file_contents", map[string]any{"owner": "alice", "repo": "notes", "path": testgitea.GuideFile}); isErr ||
+		!strings.Contains(text, "private guide") {
+		t.Errorf("get_file_contents over stdio = %s", text)
+	}
+	// The token has no read:issue: Gitea refuses, and the tool says so.
+	if text, isErr := call(t, cs, "list_issues", map[string]any{"owner": "alice", "repo": "notes"}); !isErr || !strings.Contains(text, "forbidden") {
+		t.Errorf("list_issues with a token lacking read:issue = %s (error %v), want forbidden", text, isErr)
 	}
 }

@@ -78,6 +78,10 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		{name: "bad enums and numbers", environ: oauthEnv("LOG_LEVEL=loud", "LOG_FORMAT=xml", "REQUEST_TIMEOUT_SECONDS=0", "OAUTH_MODE=maybe"),
 			want: []string{"OAUTH_MODE", "LOG_LEVEL", "LOG_FORMAT", "REQUEST_TIMEOUT_SECONDS"}},
 		{name: "bad listen address", environ: oauthEnv("LISTEN_ADDR=localhost"), want: []string{"LISTEN_ADDR"}},
+		{name: "shared token on every interface", environ: []string{"GITEA_URL=http://g", "OAUTH_MODE=false", "GITEA_TOKEN=t", "LISTEN_ADDR=:8080"},
+			want: []string{"LISTEN_ADDR"}},
+		{name: "bad origin and numbers", environ: oauthEnv("ALLOWED_ORIGINS=https://ok.example,chat.example.com", "OAUTH_CACHE_TTL_SECONDS=0",
+			"MAX_REQUEST_BODY_BYTES=10", "MCP_STATELESS=sometimes"), want: []string{"OAUTH_CACHE_TTL_SECONDS", "MCP_STATELESS", "ALLOWED_ORIGINS", "MAX_REQUEST_BODY_BYTES"}},
 		{name: "bad public URL", environ: oauthEnv("PUBLIC_BASE_URL=mcp.example.com"), want: []string{"PUBLIC_BASE_URL"}},
 		{name: "secret and its file", environ: oauthEnv("GITEA_OAUTH_CLIENT_SECRET_FILE=/x"), want: []string{"GITEA_OAUTH_CLIENT_SECRET"}},
 		{name: "missing secret file", environ: []string{"GITEA_URL=http://g", "GITEA_OAUTH_CLIENT_ID=c", "GITEA_OAUTH_CLIENT_SECRET_FILE=/nonexistent/secret"},
@@ -194,6 +198,29 @@ func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{{"--no-such-flag"}, {"stray"}} {
 		if _, err := load(t, args, oauthEnv()); !errors.Is(err, ErrUsage) {
 			t.Errorf("Load(%q) error = %v, want ErrUsage", args, err)
+		}
+	}
+}
+
+func TestSharedTokenMayListenWideWhenTold(t *testing.T) {
+	cfg, err := load(t, nil, []string{"GITEA_URL=http://g", "OAUTH_MODE=false", "GITEA_TOKEN=t", "LISTEN_ADDR=0.0.0.0:8080",
+		"ALLOW_NON_LOOPBACK_SHARED_TOKEN=true", "ALLOWED_ORIGINS=https://Chat.Example.com/", "ALLOWED_HOSTS=mcp.internal, ,"})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if got := strings.Join(cfg.AllowedOrigins, ","); got != "https://Chat.Example.com" {
+		t.Errorf("AllowedOrigins = %q", got)
+	}
+	if got := strings.Join(cfg.AllowedHosts, ","); got != "mcp.internal" {
+		t.Errorf("AllowedHosts = %q", got)
+	}
+}
+
+func TestIsLoopbackAddr(t *testing.T) {
+	for addr, want := range map[string]bool{"127.0.0.1:80": true, "[::1]:80": true, "localhost:1": true, ":8080": false,
+		"0.0.0.0:80": false, "10.0.0.1:80": false, "example.com:80": false, "nonsense": false} {
+		if got := IsLoopbackAddr(addr); got != want {
+			t.Errorf("IsLoopbackAddr(%q) = %v, want %v", addr, got, want)
 		}
 	}
 }

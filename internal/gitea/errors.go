@@ -38,8 +38,8 @@ type APIError struct {
 	RetryAfter time.Duration // from Retry-After on 429/503, else 0
 	// BasicChallenge is true when a 401 asked for HTTP Basic credentials.
 	BasicChallenge bool
-	kind       error
-	cause      error // transport error, for logs; never an upstream body
+	kind           error
+	cause          error // transport error, for logs; never an upstream body
 }
 
 func (e *APIError) Error() string {
