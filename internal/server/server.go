@@ -159,10 +159,20 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle(pathSSE, s.sseHandler())
 	mux.Handle("POST "+pathToolCall, s.protect(s.requireAuth(pathToolCall, http.HandlerFunc(s.serveToolCall))))
 	mux.Handle("GET "+pathToolsList, s.protect(s.requireAuth(pathToolsList, http.HandlerFunc(s.serveToolsList))))
+	mux.Handle(pathToolCall, methodNotAllowed(http.MethodPost))
+	mux.Handle(pathToolsList, methodNotAllowed(http.MethodGet))
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
 	return withRequestID(withAccessLog(s.log, mux))
+}
+
+// methodNotAllowed answers 405 naming the one method a path takes.
+func methodNotAllowed(allow string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "use "+allow)
+	})
 }
 
 func (s *Server) serveRoot(w http.ResponseWriter, _ *http.Request) {

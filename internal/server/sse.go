@@ -231,9 +231,6 @@ func (s *Server) sseHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+pathSSE, s.serveSSEStream)
 	mux.HandleFunc("POST "+pathSSE, s.serveSSEMessage)
-	mux.HandleFunc(pathSSE, func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Allow", "GET, POST")
-		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "use GET to open a stream and POST to send a message")
-	})
+	mux.Handle(pathSSE, methodNotAllowed("GET, POST"))
 	return s.protect(s.requireAuth(pathSSE, mux))
 }

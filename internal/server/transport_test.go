@@ -1,0 +1,97 @@
+package server
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/config"
+)
+
+func TestDecodeCalls(t *testing.T) {
+	tests := []struct {
+		body string
+		want []string
+	}{
+		{body: `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_me"}}`, want: []string{"tools/call get_me"}},
+		{body: ` [{"method":"ping"},{"method":"tools/call","params":{"name":"list_issues"}}]`, want: []string{"ping ", "tools/call list_issues"}},
+		{body: `not json`, want: nil},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, c := range decodeCalls([]byte(tt.body)) {
+			got = append(got, c.Method+" "+c.Params.Name)
+		}
+		if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("decodeCalls(%s) = %q, want %q", tt.body, got, tt.want)
+		}
+	}
+}
+
+// sharedTokenServer is a server in shared-token mode (OAUTH_MODE=false).
+func sharedTokenServer(t *testing.T) http.Handler {
+	t.Helper()
+	up := httptest.NewServer(&fakeGitea{})
+	t.Cleanup(up.Close)
+	u, _ := url.Parse(up.URL)
+	public, _ := url.Parse("https://mcp.example.com")
+	cfg := &config.Config{GiteaURL: u, OAuthMode: false, GiteaToken: config.NewSecret("pat"), ListenAddr: "127.0.0.1:0",
+		PublicBaseURL: public, RequestTimeout: 5 * time.Second, MaxRequestBodyBytes: 1 << 10, AllowedHosts: []string{"mcp.internal"}}
+	s, err := New(Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Handler()
+}
+
+func TestSharedTokenModeAndProtections(t *testing.T) {
+	h := sharedTokenServer(t)
+	tests := []struct {
+		name       string
+		method     string
+		target     string
+		host       string
+		header     http.Header
+		body       string
+		wantStatus int
+		wantBody   string
+	}{
+		{name: "tools without a token", method: "GET", target: "/mcp/tools", wantStatus: 200, wantBody: `"name":"get_me"`},
+		{name: "token in the URL", method: "GET", target: "/mcp/tools?access_token=x", wantStatus: 400, wantBody: "invalid_request"},
+		{name: "public host", method: "GET", target: "/mcp/tools", host: "mcp.example.com", wantStatus: 200},
+		{name: "allowed host", method: "GET", target: "/mcp/tools", host: "mcp.internal:8443", wantStatus: 200},
+		{name: "other host", method: "GET", target: "/mcp/tools", host: "attacker.example", wantStatus: 403, wantBody: "forbidden_host"},
+		{name: "foreign origin", method: "GET", target: "/mcp/tools", header: http.Header{"Origin": {"https://evil.example"}}, wantStatus: 403},
+		{name: "public origin", method: "GET", target: "/mcp/tools", header: http.Header{"Origin": {"https://mcp.example.com"}}, wantStatus: 200},
+		{name: "body over the limit", method: "POST", target: "/mcp/tool/call", body: `{"tool":"get_me","arguments":{"x":"` + strings.Repeat("a", 2048) + `"}}`,
+			wantStatus: 413},
+		{name: "wrong method on tool call", method: "GET", target: "/mcp/tool/call", wantStatus: 405},
+		{name: "sse post without session", method: "POST", target: "/mcp/sse?sessionid=nope", body: `{}`, wantStatus: 404, wantBody: "session_not_found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequestWithContext(t.Context(), tt.method, tt.target, strings.NewReader(tt.body))
+			if tt.host != "" {
+				req.Host = tt.host
+			} else {
+				req.Host = "127.0.0.1:8080"
+			}
+			for k, v := range tt.header {
+				req.Header[k] = v
+			}
+			if tt.body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.wantStatus || !strings.Contains(rec.Body.String(), tt.wantBody) {
+				t.Errorf("%s %s = %d %s, want %d containing %q", tt.method, tt.target, rec.Code, rec.Body, tt.wantStatus, tt.wantBody)
+			}
+		})
+	}
+}
