@@ -207,3 +207,16 @@ func TestScopesShapeWhatATokenMayDo(t *testing.T) {
 		t.Errorf("list_issues over SSE = %s (error %v), want the missing-scope guidance", text, isErr)
 	}
 }
+
+// TestStatelessMode serves /mcp without sessions, as several replicas would.
+func TestStatelessMode(t *testing.T) {
+	g := needGitea(t)
+	a := startAegisFor(t, g, toolScopes, "MCP_STATELESS=true")
+	cs := a.connect(t, "/mcp", a.token(t, g, testgitea.AliceName, toolScopes).AccessToken)
+	if cs.ID() != "" {
+		t.Errorf("stateless server handed out session id %q", cs.ID())
+	}
+	if text, isErr := call(t, cs, "get_me", nil); isErr || !strings.Contains(text, `"login":"alice"`) {
+		t.Errorf("get_me without sessions = %s", text)
+	}
+}
