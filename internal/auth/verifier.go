@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -84,14 +85,14 @@ func NewVerifier(opts VerifierOptions) (*Verifier, error) {
 		gitea:        opts.Gitea,
 		clientID:     opts.ClientID,
 		clientSecret: opts.ClientSecret,
-		audience:     cmpOr(opts.Audience, opts.ClientID),
+		audience:     cmp.Or(opts.Audience, opts.ClientID),
 		recommended:  opts.RecommendedScopes,
-		cacheTTL:     cmpOr(opts.CacheTTL, DefaultCacheTTL),
-		refusalTTL:   cmpOr(opts.RefusalTTL, DefaultRefusalTTL),
-		clockSkew:    cmpOr(opts.ClockSkew, DefaultClockSkew),
+		cacheTTL:     cmp.Or(opts.CacheTTL, DefaultCacheTTL),
+		refusalTTL:   cmp.Or(opts.RefusalTTL, DefaultRefusalTTL),
+		clockSkew:    cmp.Or(opts.ClockSkew, DefaultClockSkew),
 		now:          now,
-		log:          cmpOr(opts.Logger, slog.Default()),
-		cache:        newVerdictCache(cmpOr(opts.CacheEntries, DefaultCacheEntries)),
+		log:          cmp.Or(opts.Logger, slog.Default()),
+		cache:        newVerdictCache(cmp.Or(opts.CacheEntries, DefaultCacheEntries)),
 	}
 	v.keys = &keySet{
 		fetch:       opts.Gitea.JWKS,
@@ -102,14 +103,6 @@ func NewVerifier(opts VerifierOptions) (*Verifier, error) {
 		timeout:     upstreamTimeout,
 	}
 	return v, nil
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // Warm fetches Gitea's signing keys ahead of the first request, waiting up

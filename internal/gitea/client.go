@@ -1,6 +1,7 @@
 package gitea
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -56,7 +57,7 @@ func NewEndpoint(opts Options) (*Endpoint, error) {
 	base := *opts.BaseURL
 	base.Path = strings.TrimRight(base.Path, "/")
 	base.RawPath, base.RawQuery, base.Fragment, base.User = "", "", "", nil
-	timeout := cmpOr(opts.Timeout, DefaultTimeout)
+	timeout := cmp.Or(opts.Timeout, DefaultTimeout)
 	transport := opts.Transport
 	if transport == nil {
 		transport = newTransport(timeout)
@@ -68,17 +69,9 @@ func NewEndpoint(opts Options) (*Endpoint, error) {
 			Timeout:       timeout,
 			CheckRedirect: sameOriginRedirects,
 		},
-		maxBody:   cmpOr(opts.MaxResponseBytes, DefaultMaxResponseBytes),
-		userAgent: cmpOr(opts.UserAgent, "aegis-gitea-mcp"),
+		maxBody:   cmp.Or(opts.MaxResponseBytes, DefaultMaxResponseBytes),
+		userAgent: cmp.Or(opts.UserAgent, "aegis-gitea-mcp"),
 	}, nil
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 func newTransport(timeout time.Duration) *http.Transport {
@@ -162,7 +155,7 @@ func (e *Endpoint) send(ctx context.Context, c call, out any) (http.Header, erro
 	if q := c.query.Encode(); q != "" {
 		target += "?" + q
 	}
-	method := cmpOr(c.method, http.MethodGet)
+	method := cmp.Or(c.method, http.MethodGet)
 	var body io.Reader
 	if c.form != nil {
 		body = strings.NewReader(c.form.Encode())

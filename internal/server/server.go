@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -67,7 +68,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{
 		cfg:     cfg,
-		log:     cmpOr(opts.Logger, slog.Default()),
+		log:     cmp.Or(opts.Logger, slog.Default()),
 		version: opts.Version,
 		gitea:   opts.Gitea,
 		tools:   opts.Tools,
@@ -112,14 +113,6 @@ func New(opts Options) (*Server, error) {
 	s.mcp = s.newMCPServer(s.shared)
 	s.hosts, s.origins = s.allowedHostsAndOrigins()
 	return s, nil
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // Preflight checks Gitea before serving. In OAuth mode it refuses a Gitea
