@@ -3,6 +3,8 @@ package auth
 import (
 	"mime"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -20,11 +22,8 @@ const maxTokenLen = 4096
 // Authorization headers, and a malformed header; it answers [ErrNoToken]
 // when there is no Bearer credential at all.
 func BearerToken(r *http.Request) (string, error) {
-	q := r.URL.Query()
-	for _, p := range tokenParams {
-		if q.Has(p) {
-			return "", invalidRequest("tokens are accepted only in the Authorization header, never in the URL")
-		}
+	if hasTokenParam(r.URL.RawQuery) {
+		return "", invalidRequest("tokens are accepted only in the Authorization header, never in the URL")
 	}
 	if isForm(r) {
 		return "", invalidRequest("tokens are accepted only in the Authorization header, never in a form body")
@@ -42,19 +41,42 @@ func BearerToken(r *http.Request) (string, error) {
 		return "", ErrNoToken
 	}
 	token = strings.TrimSpace(token)
-	if token == "" || len(token) > maxTokenLen || strings.ContainsFunc(token, notTokenChar) {
+	if !isB64Token(token) {
 		return "", invalidRequest("the Authorization header must be \"Bearer <token>\"")
 	}
 	return token, nil
 }
 
-// notTokenChar is false for the characters RFC 6750's b64token allows.
-func notTokenChar(r rune) bool {
-	switch {
-	case r >= 'A' && r <= 'Z', r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+// hasTokenParam reports whether a raw query names a token parameter. It
+// splits the query itself: url.ParseQuery drops pairs it cannot parse (a
+// ';' or a bad escape), which would let such a token through unseen.
+func hasTokenParam(rawQuery string) bool {
+	for _, pair := range strings.FieldsFunc(rawQuery, func(r rune) bool { return r == '&' || r == ';' }) {
+		key, _, _ := strings.Cut(pair, "=")
+		if k, err := url.QueryUnescape(key); err == nil {
+			key = k
+		}
+		if slices.Contains(tokenParams, strings.ToLower(strings.TrimSpace(key))) {
+			return true
+		}
+	}
+	return false
+}
+
+// isB64Token reports whether s is an RFC 6750 b64token of acceptable size:
+// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+func isB64Token(s string) bool {
+	body := strings.TrimRight(s, "=")
+	if body == "" || len(s) > maxTokenLen {
 		return false
 	}
-	return !strings.ContainsRune("-._~+/=", r)
+	for _, r := range body {
+		ok := r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("-._~+/", r)
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // isForm reports whether the request has a form-encoded body. This server

@@ -83,13 +83,36 @@ func InsufficientScope(missing, request []gitea.Scope) *Error {
 // grant's scope from the first consent, so the old grant must go first.
 const regrant = "to re-grant, revoke this app's grant in Gitea (Settings > Applications > Authorized OAuth2 Applications), then reconnect and approve the needed scopes"
 
+// quoteWords shows at most three scope words, each cut to 32 characters of
+// a plain alphabet: they come from the grant, so they are bounded and tamed.
+func quoteWords(words []string) string {
+	var out []string
+	for i, w := range words {
+		if i == 3 {
+			out = append(out, "...")
+			break
+		}
+		w = strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(":_-.", r) {
+				return r
+			}
+			return '?'
+		}, w)
+		if len(w) > 32 {
+			w = w[:32] + "..."
+		}
+		out = append(out, w)
+	}
+	return strings.Join(out, " ")
+}
+
 // allAccessGrant refuses a grant that Gitea would treat as unrestricted.
 func allAccessGrant(recommended []gitea.Scope, grant gitea.ScopeGrant) *Error {
 	why := "the grant holds no Gitea access scope, which Gitea treats as full access to the account"
 	switch {
 	case len(grant.Unknown) > 0:
 		why = fmt.Sprintf("the grant holds scope words Gitea does not know (%s), which makes Gitea ignore its scopes and allow full access",
-			strings.Join(grant.Unknown, " "))
+			quoteWords(grant.Unknown))
 	case grant.All:
 		why = "the grant asks for \"all\", full access to the account"
 	}

@@ -7,6 +7,8 @@ package auth
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -91,9 +93,9 @@ func mustEC(kid string) testKey {
 
 // Keys are generated once per test binary: RSA generation is slow under -race.
 var (
-	keyA     = sync.OnceValue(func() testKey { return mustRSA("gitea-rsa-a") })       // published
-	keyB     = sync.OnceValue(func() testKey { return mustRSA("gitea-rsa-b") })       // published after a rotation
-	keyEC    = sync.OnceValue(func() testKey { return mustEC("gitea-ec-a") })         // published
+	keyA     = sync.OnceValue(func() testKey { return mustRSA("gitea-rsa-a") })      // published
+	keyB     = sync.OnceValue(func() testKey { return mustRSA("gitea-rsa-b") })      // published after a rotation
+	keyEC    = sync.OnceValue(func() testKey { return mustEC("gitea-ec-a") })        // published
 	keyRogue = sync.OnceValue(func() testKey { return mustRSA("attacker-rsa-key") }) // never published
 )
 
@@ -198,6 +200,7 @@ type fakeGitea struct {
 	mu          sync.Mutex
 	keys        []jose.JSONWebKey
 	jwksStatus  int    // non-zero: answer JWKS with this status
+	jwksRaw     string // non-empty: answer JWKS with this body
 	secret      string // the client secret introspection accepts
 	introStatus int    // non-zero: answer introspection with this status
 	introRaw    string // non-empty: answer introspection with this JSON body
@@ -253,6 +256,12 @@ func (f *fakeGitea) setJWKSStatus(s int) {
 	f.jwksStatus = s
 }
 
+func (f *fakeGitea) setJWKSRaw(body string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.jwksRaw = body
+}
+
 func (f *fakeGitea) setIntrospectStatus(s int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -305,7 +314,8 @@ func (f *fakeGitea) stop() { f.srv.Close() }
 // restart serves again on the same address, so the endpoint reaches it.
 func (f *fakeGitea) restart() {
 	f.t.Helper()
-	l, err := net.Listen("tcp", f.addr)
+	var lc net.ListenConfig
+	l, err := lc.Listen(context.Background(), "tcp", f.addr)
 	if err != nil {
 		f.t.Fatalf("restarting the fake Gitea on %s: %v", f.addr, err)
 	}
@@ -330,13 +340,17 @@ func (f *fakeGitea) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (f *fakeGitea) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	f.jwksCalls.Add(1)
 	f.mu.Lock()
-	status, keys := f.jwksStatus, f.keys
+	status, raw, keys := f.jwksStatus, f.jwksRaw, f.keys
 	f.mu.Unlock()
 	if r.Method != http.MethodGet {
 		f.t.Errorf("JWKS method = %s, want GET", r.Method)
 	}
 	if status != 0 {
 		writeJSON(w, status, `{"message":"jwks broken"}`)
+		return
+	}
+	if raw != "" {
+		writeJSON(w, http.StatusOK, raw)
 		return
 	}
 	body, err := json.Marshal(jose.JSONWebKeySet{Keys: keys})
@@ -376,6 +390,8 @@ func (f *fakeGitea) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case !ok || user != testClientID || secret == "" || pass != secret:
+		// Gitea's introspection handler asks for Basic credentials.
+		w.Header().Set("WWW-Authenticate", `Basic realm="Gitea OAuth2 introspection"`)
 		writeJSON(w, http.StatusUnauthorized, `{"error":"invalid_client"}`)
 	case status != 0:
 		writeJSON(w, status, `{"message":"introspection broken"}`)
@@ -438,8 +454,8 @@ func newEnv(t testing.TB, f *fakeGitea, opts VerifierOptions) *testEnv {
 	if opts.Gitea == nil {
 		opts.Gitea = f.endpoint
 	}
-	opts.ClientID = cmpOr(opts.ClientID, testClientID)
-	opts.ClientSecret = cmpOr(opts.ClientSecret, testClientSecret)
+	opts.ClientID = cmp.Or(opts.ClientID, testClientID)
+	opts.ClientSecret = cmp.Or(opts.ClientSecret, testClientSecret)
 	if opts.Now == nil {
 		opts.Now = env.clock.Now
 	}

@@ -59,7 +59,8 @@ func (s *keySet) key(ctx context.Context, kid string) (jose.JSONWebKey, error) {
 	if k, ok := s.keys[kid]; ok {
 		return k, nil
 	}
-	if s.keys == nil {
+	// No keys at all, or a refresh still running: doubt, not a verdict.
+	if s.keys == nil || s.inflight != nil {
 		return jose.JSONWebKey{}, errKeysUnavailable
 	}
 	return jose.JSONWebKey{}, errUnknownKey

@@ -22,25 +22,41 @@ type Principal struct {
 	// Expires is when the token stops being valid; zero when unknown (a
 	// personal access token).
 	Expires time.Time
-	token   string
+	// token sits behind a pointer so that printing a Principal value, where
+	// Format is not called, shows an address rather than the token.
+	token *secret
 }
+
+type secret struct{ value string }
 
 // NewPrincipal returns a Principal for a token verified by other means,
 // such as the shared personal access token of OAuth-less mode.
 func NewPrincipal(userID, login string, scopes gitea.ScopeSet, token string) *Principal {
-	return &Principal{UserID: userID, Login: login, Scopes: scopes, token: token}
+	return &Principal{UserID: userID, Login: login, Scopes: scopes, token: &secret{token}}
 }
 
 // Token returns the caller's token, to be sent to Gitea and nowhere else.
-func (p *Principal) Token() string { return p.token }
+func (p *Principal) Token() string {
+	if p == nil || p.token == nil {
+		return ""
+	}
+	return p.token.value
+}
 
 // LogValue logs a principal as its user only.
 func (p *Principal) LogValue() slog.Value {
+	if p == nil {
+		return slog.StringValue("<none>")
+	}
 	return slog.GroupValue(slog.String("user", p.Login), slog.String("user_id", p.UserID))
 }
 
 // Format prints a principal without its token, whatever the verb.
 func (p *Principal) Format(f fmt.State, _ rune) {
+	if p == nil {
+		_, _ = fmt.Fprint(f, "auth.Principal(nil)")
+		return
+	}
 	_, _ = fmt.Fprintf(f, "auth.Principal{%s (%s)}", p.Login, p.UserID)
 }
 

@@ -176,7 +176,7 @@ func (v *Verifier) check(ctx context.Context, token string) *verdict {
 	if grant.AllAccess {
 		return refuse(allAccessGrant(v.recommended, grant))
 	}
-	p := &Principal{UserID: in.Subject, Login: in.Username, Scopes: grant.Scopes, Expires: claims.expires, token: token}
+	p := &Principal{UserID: in.Subject, Login: in.Username, Scopes: grant.Scopes, Expires: claims.expires, token: &secret{token}}
 	until := v.now().Add(v.cacheTTL)
 	if claims.expires.Before(until) {
 		until = claims.expires
