@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"runtime"
@@ -116,16 +117,26 @@ func configCheck(args, environ []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
+// newServer loads the configuration and builds the server, reporting any
+// failure on stderr with the exit status to use.
+func newServer(args, environ []string, stderr io.Writer) (*server.Server, *slog.Logger, int) {
 	cfg, code := load(args, environ, stderr)
 	if cfg == nil {
-		return code
+		return nil, nil, code
 	}
 	log := logging.New(stderr, cfg.LogLevel, cfg.LogFormat)
 	srv, err := server.New(server.Options{Config: cfg, Logger: log, Version: buildVersion()})
 	if err != nil {
 		log.Error("cannot start", "error", err.Error())
-		return exitFailure
+		return nil, nil, exitFailure
+	}
+	return srv, log, exitOK
+}
+
+func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
+	srv, log, code := newServer(args, environ, stderr)
+	if srv == nil {
+		return code
 	}
 	if err := srv.Preflight(ctx); err != nil {
 		log.Error("cannot start", "error", err.Error())
@@ -141,15 +152,9 @@ func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
 // stdio serves MCP on the process's stdin and stdout; logs go to stderr,
 // since stdout belongs to the protocol.
 func stdio(ctx context.Context, args, environ []string, stderr io.Writer) int {
-	cfg, code := load(args, environ, stderr)
-	if cfg == nil {
+	srv, log, code := newServer(args, environ, stderr)
+	if srv == nil {
 		return code
-	}
-	log := logging.New(stderr, cfg.LogLevel, cfg.LogFormat)
-	srv, err := server.New(server.Options{Config: cfg, Logger: log, Version: buildVersion()})
-	if err != nil {
-		log.Error("cannot start", "error", err.Error())
-		return exitFailure
 	}
 	if err := srv.ServeStdio(ctx, os.Stdin, os.Stdout); err != nil && !errors.Is(err, context.Canceled) {
 		log.Error("stdio session failed", "error", err.Error())

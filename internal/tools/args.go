@@ -44,6 +44,15 @@ type PageOut struct {
 	Total int64 `json:"total,omitempty"`
 }
 
+// compact maps Gitea's objects to a tool's compact outputs.
+func compact[T, U any](items []T, f func(*T) U) []U {
+	out := make([]U, len(items))
+	for i := range items {
+		out[i] = f(&items[i])
+	}
+	return out
+}
+
 func pageOut(info gitea.PageInfo) PageOut {
 	out := PageOut{NextPage: info.NextPage}
 	if info.Total > 0 {

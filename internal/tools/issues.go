@@ -56,11 +56,7 @@ var listIssues = Def[listIssuesIn, issueListOut]{
 		if err != nil {
 			return issueListOut{}, err
 		}
-		out := issueListOut{Issues: make([]issueSummary, len(issues)), PageOut: pageOut(info)}
-		for i := range issues {
-			out.Issues[i] = summarize(&issues[i])
-		}
-		return out, nil
+		return issueListOut{Issues: compact(issues, summarize), PageOut: pageOut(info)}, nil
 	},
 }
 

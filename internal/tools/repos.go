@@ -79,11 +79,7 @@ var listRepositories = Def[listRepositoriesIn, repoListOut]{
 		if err != nil {
 			return repoListOut{}, err
 		}
-		out := repoListOut{Repositories: make([]repoOut, len(repos)), PageOut: pageOut(info)}
-		for i := range repos {
-			out.Repositories[i] = compactRepo(&repos[i])
-		}
-		return out, nil
+		return repoListOut{Repositories: compact(repos, compactRepo), PageOut: pageOut(info)}, nil
 	},
 }
 
