@@ -19,9 +19,10 @@ const module = "github.com/aegis-gitea/aegis-gitea-mcp/"
 // which makes the dependency direction a reviewed decision.
 var allowedImports = map[string][]string{
 	"cmd/aegis-gitea-mcp": {"internal/config", "internal/logging", "internal/server"},
-	"internal/server":     {"internal/config", "internal/gitea", "internal/auth", "internal/tools"},
+	"internal/server":     {"internal/config", "internal/gitea", "internal/auth", "internal/tools", "internal/textsafe"},
 	"internal/auth":       {"internal/gitea"},
-	"internal/tools":      {"internal/gitea"},
+	"internal/tools":      {"internal/gitea", "internal/textsafe"},
+	"internal/textsafe":   nil,
 	"internal/config":     nil,
 	"internal/gitea":      nil,
 	"internal/logging":    nil,

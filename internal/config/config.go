@@ -64,6 +64,11 @@ type Config struct {
 	AllowedHosts []string
 	// MaxRequestBodyBytes bounds a request body on the MCP endpoints.
 	MaxRequestBodyBytes int64
+	// SecretMasking is what to do with secrets in returned file content:
+	// "mask", "block" or "off".
+	SecretMasking string
+	// MaxToolOutputBytes is the byte budget of one tool result.
+	MaxToolOutputBytes int
 	// AllowNonLoopbackSharedToken lets the shared-token mode listen on a
 	// non-loopback address.
 	AllowNonLoopbackSharedToken bool
@@ -232,6 +237,9 @@ func (l *loader) build() *Config {
 	cfg.AllowedHosts = l.list("ALLOWED_HOSTS")
 	cfg.MaxRequestBodyBytes = int64(l.intRange("MAX_REQUEST_BODY_BYTES", 1<<20, 1<<10, 16<<20))
 	cfg.AllowNonLoopbackSharedToken = l.boolean("ALLOW_NON_LOOPBACK_SHARED_TOKEN", false)
+	l.alias("SECRET_MASKING", "SECRET_DETECTION_MODE")
+	cfg.SecretMasking = l.oneOf("SECRET_MASKING", "mask", "mask", "block", "off")
+	cfg.MaxToolOutputBytes = l.intRange("MAX_TOOL_OUTPUT_BYTES", 64<<10, 4<<10, 1<<20)
 	if !cfg.OAuthMode && cfg.ListenAddr != "" && !IsLoopbackAddr(cfg.ListenAddr) && !cfg.AllowNonLoopbackSharedToken {
 		l.problem("LISTEN_ADDR", "must be a loopback address when OAUTH_MODE=false: the shared token would let anyone who reaches the server act as its owner (set ALLOW_NON_LOOPBACK_SHARED_TOKEN=true to override)")
 	}
@@ -346,6 +354,17 @@ func (l *loader) intRange(name string, def, lo, hi int) int {
 		return def
 	}
 	return n
+}
+
+// alias makes the original AegisGitea-MCP's name old work for name when
+// name itself is unset.
+func (l *loader) alias(name, old string) {
+	if _, ok := l.lookup(name); ok {
+		return
+	}
+	if v, ok := l.lookup(old); ok {
+		l.env[name] = v
+	}
 }
 
 // list splits a comma-separated value, dropping blanks.

@@ -38,6 +38,8 @@ func (c *Config) Settings() []Setting {
 		{"ALLOWED_HOSTS", strings.Join(c.AllowedHosts, ",")},
 		{"MAX_REQUEST_BODY_BYTES", strconv.FormatInt(c.MaxRequestBodyBytes, 10)},
 		{"ALLOW_NON_LOOPBACK_SHARED_TOKEN", strconv.FormatBool(c.AllowNonLoopbackSharedToken)},
+		{"SECRET_MASKING", c.SecretMasking},
+		{"MAX_TOOL_OUTPUT_BYTES", strconv.Itoa(c.MaxToolOutputBytes)},
 	}
 }
 

@@ -47,7 +47,7 @@ func (s *Server) guardedCall(ctx context.Context, p *auth.Principal, name string
 	if !t.Allowed(p.Scopes) {
 		return nil, s.insufficientScope(p, t)
 	}
-	return t.Call(ctx, s.gitea.As(p.Token()), args)
+	return t.Call(ctx, s.gitea.As(p.Token()), args, s.toolOpts)
 }
 
 // insufficientScope asks for the scopes the token has plus the ones the tool

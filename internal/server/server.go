@@ -16,6 +16,7 @@ import (
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/auth"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/config"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/textsafe"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/tools"
 )
 
@@ -56,8 +57,10 @@ type Server struct {
 	ready   *readiness
 	mcp     *mcp.Server
 	sse     *sseSessions
-	hosts   []string // allowed Host names
-	origins []string // allowed browser origins
+	// toolOpts shape every tool result (budget, secret masking).
+	toolOpts tools.Options
+	hosts    []string // allowed Host names
+	origins  []string // allowed browser origins
 }
 
 // New builds a Server from opts.
@@ -67,12 +70,13 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("server: Options.Config is required")
 	}
 	s := &Server{
-		cfg:     cfg,
-		log:     cmp.Or(opts.Logger, slog.Default()),
-		version: opts.Version,
-		gitea:   opts.Gitea,
-		tools:   opts.Tools,
-		sse:     &sseSessions{m: map[string]*sseSession{}},
+		cfg:      cfg,
+		log:      cmp.Or(opts.Logger, slog.Default()),
+		version:  opts.Version,
+		gitea:    opts.Gitea,
+		tools:    opts.Tools,
+		sse:      &sseSessions{m: map[string]*sseSession{}},
+		toolOpts: tools.Options{MaxOutputBytes: cfg.MaxToolOutputBytes, Secrets: textsafe.Mode(cfg.SecretMasking)},
 	}
 	if s.tools == nil {
 		s.tools = tools.Default()

@@ -3,13 +3,11 @@ package tools
 import (
 	"bytes"
 	"context"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
 )
-
-// MaxFileBytes bounds the file content one call returns.
-const MaxFileBytes = 256 << 10
 
 type getFileContentsIn struct {
 	RepoRef
@@ -18,24 +16,24 @@ type getFileContentsIn struct {
 }
 
 type fileOut struct {
-	Path      string `json:"path"`
-	SHA       string `json:"sha"`
-	Size      int64  `json:"size"`
-	Binary    bool   `json:"binary,omitempty"`
-	Content   string `json:"content,omitempty"`
-	Truncated bool   `json:"truncated,omitempty"`
-	Note      string `json:"note,omitempty"`
+	Path      string   `json:"path"`
+	SHA       string   `json:"sha"`
+	Size      int64    `json:"size"`
+	Binary    bool     `json:"binary,omitempty"`
+	Content   UserText `json:"content,omitempty"`
+	Truncated bool     `json:"truncated,omitempty"`
+	Note      string   `json:"note,omitempty"`
 }
 
 var getFileContents = Def[getFileContentsIn, fileOut]{
 	Name:  "get_file_contents",
 	Title: "Get a file",
 	Desc: "The text of one file at a branch, tag or commit. Binary files are described, not returned; " +
-		"content over 256 KiB is cut and marked truncated.",
+		"long content is cut and marked truncated; committed secrets are masked.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
-	Run: func(ctx context.Context, c *gitea.Client, in getFileContentsIn) (fileOut, error) {
-		f, err := c.FileContents(ctx, in.Owner, in.Repo, in.Path, in.Ref)
+	Run: func(ctx context.Context, e *Env, in getFileContentsIn) (fileOut, error) {
+		f, err := e.FileContents(ctx, in.Owner, in.Repo, in.Path, in.Ref)
 		if err != nil {
 			return fileOut{}, err
 		}
@@ -52,14 +50,12 @@ var getFileContents = Def[getFileContentsIn, fileOut]{
 			out.Binary, out.Note = true, "binary file: content not shown"
 			return out, nil
 		}
-		if len(data) > MaxFileBytes {
-			data = data[:MaxFileBytes]
-			for !utf8.Valid(data) { // do not split a character
-				data = data[:len(data)-1]
-			}
-			out.Truncated, out.Note = true, "content cut at 256 KiB"
+		if out.Content, out.Truncated, out.Note, err = e.Content(string(data)); err != nil {
+			return fileOut{}, err
 		}
-		out.Content = string(data)
+		if out.Truncated {
+			out.Note = strings.TrimPrefix(out.Note+"; content cut to fit the output budget", "; ")
+		}
 		return out, nil
 	},
 }

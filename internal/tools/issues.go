@@ -14,7 +14,7 @@ func issueTools() []*Tool { return []*Tool{listIssues.Tool(), getIssue.Tool()} }
 // issueSummary is an issue in a list: no body.
 type issueSummary struct {
 	Number    int64     `json:"number"`
-	Title     string    `json:"title"`
+	Title     UserText  `json:"title"`
 	State     string    `json:"state"`
 	Author    string    `json:"author"`
 	Labels    []string  `json:"labels,omitempty"`
@@ -23,7 +23,7 @@ type issueSummary struct {
 }
 
 func summarize(is *gitea.Issue) issueSummary {
-	s := issueSummary{Number: is.Number, Title: is.Title, State: is.State, Author: is.User.Login, Comments: is.Comments, UpdatedAt: is.UpdatedAt}
+	s := issueSummary{Number: is.Number, Title: UserText(is.Title), State: is.State, Author: is.User.Login, Comments: is.Comments, UpdatedAt: is.UpdatedAt}
 	for _, l := range is.Labels {
 		s.Labels = append(s.Labels, l.Name)
 	}
@@ -51,8 +51,8 @@ var listIssues = Def[listIssuesIn, issueListOut]{
 		boundPage(s)
 		s.Properties["state"].Enum = []any{"open", "closed", "all"}
 	},
-	Run: func(ctx context.Context, c *gitea.Client, in listIssuesIn) (issueListOut, error) {
-		issues, info, err := c.ListIssues(ctx, in.Owner, in.Repo, gitea.IssueFilter{State: in.State}, in.options())
+	Run: func(ctx context.Context, e *Env, in listIssuesIn) (issueListOut, error) {
+		issues, info, err := e.ListIssues(ctx, in.Owner, in.Repo, gitea.IssueFilter{State: in.State}, in.options())
 		if err != nil {
 			return issueListOut{}, err
 		}
@@ -67,7 +67,7 @@ type getIssueIn struct {
 
 type issueOut struct {
 	issueSummary
-	Body        string     `json:"body,omitempty"`
+	Body        UserText   `json:"body,omitempty"`
 	Assignees   []string   `json:"assignees,omitempty"`
 	Milestone   string     `json:"milestone,omitempty"`
 	PullRequest bool       `json:"pull_request,omitempty"`
@@ -86,12 +86,13 @@ var getIssue = Def[getIssueIn, issueOut]{
 		one := 1.0
 		s.Properties["number"].Minimum = &one
 	},
-	Run: func(ctx context.Context, c *gitea.Client, in getIssueIn) (issueOut, error) {
-		is, err := c.Issue(ctx, in.Owner, in.Repo, in.Number)
+	Run: func(ctx context.Context, e *Env, in getIssueIn) (issueOut, error) {
+		is, err := e.Issue(ctx, in.Owner, in.Repo, in.Number)
 		if err != nil {
 			return issueOut{}, err
 		}
-		out := issueOut{issueSummary: summarize(is), Body: is.Body, PullRequest: is.PullRequest != nil,
+		body, _ := Cut(is.Body, e.TextBudget())
+		out := issueOut{issueSummary: summarize(is), Body: UserText(body), PullRequest: is.PullRequest != nil,
 			CreatedAt: is.CreatedAt, ClosedAt: is.ClosedAt, URL: is.HTMLURL}
 		for _, a := range is.Assignees {
 			out.Assignees = append(out.Assignees, a.Login)

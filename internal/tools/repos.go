@@ -16,7 +16,7 @@ func repoTools() []*Tool {
 // repoOut is a repository, compact.
 type repoOut struct {
 	FullName      string    `json:"full_name"`
-	Description   string    `json:"description,omitempty"`
+	Description   UserText  `json:"description,omitempty"`
 	Private       bool      `json:"private"`
 	Fork          bool      `json:"fork,omitempty"`
 	Archived      bool      `json:"archived,omitempty"`
@@ -39,7 +39,7 @@ func compactRepo(r *gitea.Repository) repoOut {
 		perm = "write"
 	}
 	return repoOut{
-		FullName: r.FullName, Description: r.Description, Private: r.Private, Fork: r.Fork, Archived: r.Archived,
+		FullName: r.FullName, Description: UserText(r.Description), Private: r.Private, Fork: r.Fork, Archived: r.Archived,
 		Empty: r.Empty, DefaultBranch: r.DefaultBranch, Stars: r.Stars, OpenIssues: r.OpenIssues, OpenPulls: r.OpenPulls,
 		Permission: perm, UpdatedAt: r.UpdatedAt, URL: r.HTMLURL,
 	}
@@ -67,14 +67,14 @@ var listRepositories = Def[listRepositoriesIn, repoListOut]{
 		maxQuery := 100
 		s.Properties["query"].MaxLength = &maxQuery
 	},
-	Run: func(ctx context.Context, c *gitea.Client, in listRepositoriesIn) (repoListOut, error) {
+	Run: func(ctx context.Context, e *Env, in listRepositoriesIn) (repoListOut, error) {
 		var repos []gitea.Repository
 		var info gitea.PageInfo
 		var err error
 		if in.Query == "" {
-			repos, info, err = c.MyRepositories(ctx, in.options())
+			repos, info, err = e.MyRepositories(ctx, in.options())
 		} else {
-			repos, info, err = c.SearchRepositories(ctx, in.Query, in.options())
+			repos, info, err = e.SearchRepositories(ctx, in.Query, in.options())
 		}
 		if err != nil {
 			return repoListOut{}, err
@@ -89,8 +89,8 @@ var getRepository = Def[RepoRef, repoOut]{
 	Desc:   "One repository's metadata: description, visibility, default branch, counts of open issues and pull requests, your permission.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
-	Run: func(ctx context.Context, c *gitea.Client, in RepoRef) (repoOut, error) {
-		r, err := c.Repository(ctx, in.Owner, in.Repo)
+	Run: func(ctx context.Context, e *Env, in RepoRef) (repoOut, error) {
+		r, err := e.Repository(ctx, in.Owner, in.Repo)
 		if err != nil {
 			return repoOut{}, err
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 
 	"github.com/google/jsonschema-go/jsonschema"
@@ -49,7 +50,7 @@ type Def[In, Out any] struct {
 	Access Access
 	// Schema, if set, refines the inferred input schema (enums, bounds).
 	Schema func(*jsonschema.Schema)
-	Run    func(ctx context.Context, c *gitea.Client, in In) (Out, error)
+	Run    func(ctx context.Context, e *Env, in In) (Out, error)
 }
 
 // Tool is a registered tool, its types erased.
@@ -59,7 +60,9 @@ type Tool struct {
 	Access Access
 	mcp    *mcp.Tool
 	input  *jsonschema.Resolved
-	run    func(ctx context.Context, c *gitea.Client, args json.RawMessage) (any, error)
+	run    func(ctx context.Context, e *Env, args json.RawMessage) (any, error)
+	// untrusted lists the output fields holding user-written text.
+	untrusted []string
 }
 
 // Tool builds the registered form of d. It panics if In has no valid
@@ -78,10 +81,11 @@ func (d Def[In, Out]) Tool() *Tool {
 	}
 	destructive, openWorld := d.Access == Destructive, false
 	return &Tool{
-		Name:   d.Name,
-		Scopes: d.Scopes,
-		Access: d.Access,
-		input:  resolved,
+		Name:      d.Name,
+		Scopes:    d.Scopes,
+		Access:    d.Access,
+		input:     resolved,
+		untrusted: userTextFields(reflect.TypeFor[Out]()),
 		mcp: &mcp.Tool{
 			Name:        d.Name,
 			Title:       d.Title,
@@ -94,14 +98,14 @@ func (d Def[In, Out]) Tool() *Tool {
 				OpenWorldHint:   &openWorld, // one self-hosted Gitea, not the open web
 			},
 		},
-		run: func(ctx context.Context, c *gitea.Client, args json.RawMessage) (any, error) {
+		run: func(ctx context.Context, e *Env, args json.RawMessage) (any, error) {
 			var in In
 			dec := json.NewDecoder(bytes.NewReader(args))
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&in); err != nil {
 				return nil, &ArgumentError{Problem: "arguments do not match the tool's input schema"}
 			}
-			return d.Run(ctx, c, in)
+			return d.Run(ctx, e, in)
 		},
 	}
 }
@@ -113,12 +117,14 @@ func (t *Tool) MCP() *mcp.Tool { return t.mcp }
 // owner of c. Invalid arguments are returned as an [*ArgumentError] and
 // nothing runs; a failure of the tool itself is a result with IsError set,
 // whose text says what happened and what to do, never Gitea's own words.
-func (t *Tool) Call(ctx context.Context, c *gitea.Client, args json.RawMessage) (*mcp.CallToolResult, error) {
+// A result holding user-written text is marked untrusted in its text, and
+// one over the output budget is refused with advice to narrow the request.
+func (t *Tool) Call(ctx context.Context, c *gitea.Client, args json.RawMessage, opts Options) (*mcp.CallToolResult, error) {
 	args, err := t.validate(args)
 	if err != nil {
 		return nil, err
 	}
-	out, err := t.run(ctx, c, args)
+	out, err := t.run(ctx, &Env{Client: c, opts: opts}, args)
 	if err != nil {
 		return ErrorResult(err), nil
 	}
@@ -126,8 +132,16 @@ func (t *Tool) Call(ctx context.Context, c *gitea.Client, args json.RawMessage) 
 	if err != nil {
 		return nil, fmt.Errorf("tool %s: encoding output: %w", t.Name, err)
 	}
+	if len(data) > opts.budget() {
+		return ErrorText(fmt.Sprintf("the result is %d bytes, over this server's %d-byte budget: ask for less (a smaller limit, a narrower path or range)",
+			len(data), opts.budget())), nil
+	}
+	text := string(data)
+	if len(t.untrusted) > 0 {
+		text = untrustedNotice(t.untrusted) + text
+	}
 	return &mcp.CallToolResult{
-		Content:           []mcp.Content{&mcp.TextContent{Text: string(data)}},
+		Content:           []mcp.Content{&mcp.TextContent{Text: text}},
 		StructuredContent: json.RawMessage(data),
 	}, nil
 }

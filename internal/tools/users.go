@@ -23,8 +23,8 @@ var getMe = Def[struct{}, userOut]{
 	Desc:   "The signed-in Gitea user every other tool acts as: login, id, full name, email, admin flag. Use it to learn whose repositories \"my\" refers to.",
 	Scopes: []gitea.Scope{gitea.ScopeReadUser},
 	Access: Read,
-	Run: func(ctx context.Context, c *gitea.Client, _ struct{}) (userOut, error) {
-		u, err := c.CurrentUser(ctx)
+	Run: func(ctx context.Context, e *Env, _ struct{}) (userOut, error) {
+		u, err := e.CurrentUser(ctx)
 		if err != nil {
 			return userOut{}, err
 		}
