@@ -265,3 +265,35 @@ func doHost(t *testing.T, url, token string, header ...string) httpResult {
 	t.Helper()
 	return do(t, "GET", url, token, nil, header...)
 }
+
+// toolResult is the answer of POST /mcp/tool/call.
+type toolResult struct {
+	Status          int
+	Text            string         // the text content
+	Structured      map[string]any // structuredContent
+	IsError         bool
+	WWWAuthenticate string
+	Body            string
+}
+
+// toolCall runs a tool through POST /mcp/tool/call with token; the compact
+// way to test a tool's output end to end.
+func (a *aegis) toolCall(t *testing.T, token, name string, args map[string]any) toolResult {
+	t.Helper()
+	res := do(t, "POST", a.URL+"/mcp/tool/call", token, map[string]any{"tool": name, "arguments": args})
+	out := toolResult{Status: res.status, WWWAuthenticate: res.header.Get("WWW-Authenticate"), Body: res.body}
+	if res.status != http.StatusOK {
+		return out
+	}
+	var body struct {
+		Content           []struct{ Text string } `json:"content"`
+		StructuredContent map[string]any          `json:"structuredContent"`
+		IsError           bool                    `json:"isError"`
+	}
+	res.json(t, &body)
+	for _, c := range body.Content {
+		out.Text += c.Text
+	}
+	out.Structured, out.IsError = body.StructuredContent, body.IsError
+	return out
+}

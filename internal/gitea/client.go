@@ -149,18 +149,19 @@ type basicAuth struct {
 	secret credential
 }
 
-// send performs c and decodes a JSON answer into out.
-func (e *Endpoint) send(ctx context.Context, c call, out any) (http.Header, error) {
+// roundTrip sends c. A 2xx response is returned with its body open for the
+// caller to read and close (see closeBody); any other status is mapped to
+// an *APIError.
+func (e *Endpoint) roundTrip(ctx context.Context, c call) (*http.Response, error) {
 	target := e.base.String() + c.path
 	if q := c.query.Encode(); q != "" {
 		target += "?" + q
 	}
-	method := cmp.Or(c.method, http.MethodGet)
 	var body io.Reader
 	if c.form != nil {
 		body = strings.NewReader(c.form.Encode())
 	}
-	req, err := http.NewRequestWithContext(ctx, method, target, body)
+	req, err := http.NewRequestWithContext(ctx, cmp.Or(c.method, http.MethodGet), target, body)
 	if err != nil {
 		return nil, &APIError{Op: c.op, kind: ErrInvalidArgument}
 	}
@@ -179,17 +180,59 @@ func (e *Endpoint) send(ctx context.Context, c call, out any) (http.Header, erro
 	if err != nil {
 		return nil, transportError(c.op, err)
 	}
-	defer func() {
-		_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
-		_ = resp.Body.Close()
-	}()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		defer closeBody(resp)
 		return nil, statusError(c.op, resp)
 	}
+	return resp, nil
+}
+
+// closeBody drains a little of the body, so the connection can be reused, and closes it.
+func closeBody(resp *http.Response) {
+	_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
+	_ = resp.Body.Close()
+}
+
+// send performs c and decodes a JSON answer into out.
+func (e *Endpoint) send(ctx context.Context, c call, out any) (http.Header, error) {
+	resp, err := e.roundTrip(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	defer closeBody(resp)
 	if err := e.decode(resp, out); err != nil {
 		return nil, &APIError{Op: c.op, Status: resp.StatusCode, kind: ErrBadResponse, cause: err}
 	}
 	return resp.Header, nil
+}
+
+// sendText performs c and returns a text answer (a diff, a log) of at most
+// limit bytes: its beginning, or with tail its end. truncated says whether
+// anything was left out. Bodies beyond the endpoint's response limit are
+// not read further.
+func (e *Endpoint) sendText(ctx context.Context, c call, limit int, tail bool) (text string, truncated bool, err error) {
+	resp, err := e.roundTrip(ctx, c)
+	if err != nil {
+		return "", false, err
+	}
+	defer closeBody(resp)
+	body, err := io.ReadAll(io.LimitReader(resp.Body, e.maxBody+1))
+	if err != nil {
+		return "", false, &APIError{Op: c.op, Status: resp.StatusCode, kind: ErrUnavailable, cause: err}
+	}
+	truncated = int64(len(body)) > e.maxBody
+	if truncated {
+		body = body[:e.maxBody]
+	}
+	if len(body) > limit {
+		truncated = true
+		if tail {
+			body = body[len(body)-limit:]
+		} else {
+			body = body[:limit]
+		}
+	}
+	return string(body), truncated, nil
 }
 
 func (e *Endpoint) decode(resp *http.Response, out any) error {

@@ -111,3 +111,11 @@ func (c *Client) get(ctx context.Context, op, path string, q url.Values, out any
 	}
 	return c.endpoint.send(ctx, call{op: op, path: path, query: q, token: c.token}, out)
 }
+
+// getText is get for text answers (diffs, logs); see Endpoint.sendText.
+func (c *Client) getText(ctx context.Context, op, path string, q url.Values, limit int, tail bool) (string, bool, error) {
+	if c.token == "" {
+		return "", false, &APIError{Op: op, kind: ErrUnauthorized}
+	}
+	return c.endpoint.sendText(ctx, call{op: op, path: path, query: q, token: c.token}, limit, tail)
+}

@@ -56,7 +56,8 @@ func (g *Gitea) seed(ctx context.Context) error {
 			return err
 		}
 	}
-	steps := []func(context.Context) error{g.seedAlice, g.seedBob, g.seedOrg}
+	steps := []func(context.Context) error{g.seedAlice, g.seedBob, g.seedOrg,
+		g.seedPeople, g.seedGit, g.seedTracker, g.seedReleases}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return err

@@ -288,7 +288,7 @@ ENABLED = false
 ENABLED = false
 
 [actions]
-ENABLED = false
+ENABLED = true
 
 [packages]
 ENABLED = false

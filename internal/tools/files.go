@@ -9,6 +9,8 @@ import (
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
 )
 
+func fileTools() []*Tool { return []*Tool{getFileContents.Tool()} }
+
 type getFileContentsIn struct {
 	RepoRef
 	Path string `json:"path" jsonschema:"file path from the repository root, e.g. docs/setup.md"`

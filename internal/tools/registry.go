@@ -64,9 +64,15 @@ func Default() *Registry {
 	return r
 }
 
-// all lists the tools, one line per area file's list.
+// all lists the tools, one area file's list each.
 func all() []*Tool {
-	return slices.Concat(userTools(), repoTools(), issueTools())
+	return slices.Concat(
+		userTools(), orgTools(), repoTools(), notificationTools(),
+		branchTools(), commitTools(), fileTools(),
+		issueTools(), pullTools(),
+		releaseTools(), actionsTools(), wikiTools(),
+		searchTools(),
+	)
 }
 
 // Tools returns every tool, in registration order.

@@ -10,7 +10,7 @@ import (
 )
 
 func repoTools() []*Tool {
-	return []*Tool{listRepositories.Tool(), getRepository.Tool(), getFileContents.Tool()}
+	return []*Tool{listRepositories.Tool(), getRepository.Tool()}
 }
 
 // repoOut is a repository, compact.

@@ -1,0 +1,3 @@
+package tools
+
+func actionsTools() []*Tool { return nil }

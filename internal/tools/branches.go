@@ -1,0 +1,3 @@
+package tools
+
+func branchTools() []*Tool { return nil }

@@ -1,0 +1,3 @@
+package tools
+
+func orgTools() []*Tool { return nil }
