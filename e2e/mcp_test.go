@@ -20,8 +20,11 @@ func TestTransportsActAsTheCaller(t *testing.T) {
 	for _, path := range []string{"/mcp", "/mcp/sse"} {
 		t.Run(strings.TrimPrefix(path, "/"), func(t *testing.T) {
 			as := a.connect(t, path, alice)
-			if names := toolNames(t, as); len(names) != 6 {
-				t.Errorf("alice's tools = %v, want all six", names)
+			names := toolNames(t, as)
+			for _, want := range []string{"get_me", "list_repositories", "get_repository", "get_file_contents", "list_issues", "get_issue"} {
+				if !slices.Contains(names, want) {
+					t.Errorf("alice's tools %v lack %s", names, want)
+				}
 			}
 			if text, isErr := call(t, as, "get_me", nil); isErr || !strings.Contains(text, `"login":"alice"`) {
 				t.Errorf("get_me as alice = %s (error %v)", text, isErr)
@@ -121,7 +124,7 @@ func TestToolCallEndpoint(t *testing.T) {
 		} `json:"tools"`
 	}
 	list.json(t, &tools)
-	if list.status != 200 || len(tools.Tools) != 6 || tools.Tools[0].InputSchema == nil {
+	if list.status != 200 || len(tools.Tools) < 6 || tools.Tools[0].InputSchema == nil {
 		t.Errorf("GET /mcp/tools = %d %s", list.status, list.body)
 	}
 }
@@ -179,8 +182,8 @@ func TestScopesShapeWhatATokenMayDo(t *testing.T) {
 
 	cs := a.connect(t, "/mcp", tok)
 	names := toolNames(t, cs)
-	if slices.Sort(names); !slices.Equal(names, []string{"get_file_contents", "get_repository"}) {
-		t.Errorf("tools for read:repository = %v", names)
+	if !slices.Contains(names, "get_file_contents") || slices.Contains(names, "list_issues") || slices.Contains(names, "get_me") {
+		t.Errorf("tools for read:repository = %v, want repository tools only", names)
 	}
 	if text, isErr := call(t, cs, "get_file_contents", map[string]any{"owner": "alice", "repo": "notes", "path": testgitea.GuideFile}); isErr {
 		t.Errorf("reading a file with read:repository: %s", text)
