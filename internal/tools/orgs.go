@@ -1,3 +1,140 @@
 package tools
 
-func orgTools() []*Tool { return nil }
+import (
+	"context"
+	"strings"
+
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
+)
+
+func orgTools() []*Tool {
+	return []*Tool{listMyOrganizations.Tool(), getOrganization.Tool(), listOrganizationTeams.Tool(), listOrganizationRepositories.Tool()}
+}
+
+// orgOut is an organization, compact. Its texts are written by its owners.
+type orgOut struct {
+	Name        string   `json:"name"`
+	FullName    UserText `json:"full_name,omitempty"`
+	Description UserText `json:"description,omitempty"`
+	Website     UserText `json:"website,omitempty"`
+	Location    UserText `json:"location,omitempty"`
+	Visibility  string   `json:"visibility"` // public, limited or private
+}
+
+func compactOrg(o *gitea.Organization) orgOut {
+	return orgOut{Name: o.Name, FullName: UserText(o.FullName), Description: UserText(o.Description),
+		Website: UserText(o.Website), Location: UserText(o.Location), Visibility: o.Visibility}
+}
+
+type orgIn struct {
+	Org string `json:"org" jsonschema:"organization name"`
+}
+
+type orgPageIn struct {
+	Org string `json:"org" jsonschema:"organization name"`
+	Paging
+}
+
+type orgListOut struct {
+	Organizations []orgOut `json:"organizations"`
+	PageOut
+}
+
+var listMyOrganizations = Def[Paging, orgListOut]{
+	Name:   "list_my_organizations",
+	Title:  "List my organizations",
+	Desc:   "The organizations you are a member of: name, full name, description, visibility. Paginated.",
+	Scopes: []gitea.Scope{gitea.ScopeReadUser, gitea.ScopeReadOrganization},
+	Access: Read,
+	Schema: boundPage,
+	Run: func(ctx context.Context, e *Env, in Paging) (orgListOut, error) {
+		orgs, info, err := e.MyOrganizations(ctx, in.options())
+		if err != nil {
+			return orgListOut{}, err
+		}
+		return orgListOut{Organizations: compact(orgs, compactOrg), PageOut: pageOut(info)}, nil
+	},
+}
+
+var getOrganization = Def[orgIn, orgOut]{
+	Name:   "get_organization",
+	Title:  "Get an organization",
+	Desc:   "One organization's profile: full name, description, website, location, visibility. Private organizations are visible to their members only.",
+	Scopes: []gitea.Scope{gitea.ScopeReadOrganization},
+	Access: Read,
+	Run: func(ctx context.Context, e *Env, in orgIn) (orgOut, error) {
+		o, err := e.Organization(ctx, in.Org)
+		if err != nil {
+			return orgOut{}, err
+		}
+		return compactOrg(o), nil
+	},
+}
+
+// teamOut is a team. Permission is its access to every repository unit
+// (read, write, admin or owner), absent when access is set per unit; units
+// maps each unit (code, issues, pulls, ...) to the team's access, leaving
+// out the units it cannot reach.
+type teamOut struct {
+	Name                    string            `json:"name"`
+	Description             UserText          `json:"description,omitempty"`
+	Permission              string            `json:"permission,omitempty"`
+	IncludesAllRepositories bool              `json:"includes_all_repositories,omitempty"`
+	CanCreateOrgRepo        bool              `json:"can_create_org_repo,omitempty"`
+	Units                   map[string]string `json:"units,omitempty"`
+}
+
+func compactTeam(t *gitea.Team) teamOut {
+	out := teamOut{Name: t.Name, Description: UserText(t.Description),
+		IncludesAllRepositories: t.IncludesAllRepositories, CanCreateOrgRepo: t.CanCreateOrgRepo}
+	if t.Permission != "none" {
+		out.Permission = t.Permission
+	}
+	for unit, access := range t.UnitsMap {
+		if access != "" && access != "none" {
+			if out.Units == nil {
+				out.Units = map[string]string{}
+			}
+			out.Units[strings.TrimPrefix(unit, "repo.")] = access
+		}
+	}
+	return out
+}
+
+type teamListOut struct {
+	Teams []teamOut `json:"teams"`
+	PageOut
+}
+
+var listOrganizationTeams = Def[orgPageIn, teamListOut]{
+	Name:  "list_organization_teams",
+	Title: "List an organization's teams",
+	Desc: "The teams of an organization you belong to: name, permission, repository units. " +
+		"Gitea shows teams to members only: others get forbidden. Paginated.",
+	Scopes: []gitea.Scope{gitea.ScopeReadOrganization},
+	Access: Read,
+	Schema: boundPage,
+	Run: func(ctx context.Context, e *Env, in orgPageIn) (teamListOut, error) {
+		teams, info, err := e.OrganizationTeams(ctx, in.Org, in.options())
+		if err != nil {
+			return teamListOut{}, err
+		}
+		return teamListOut{Teams: compact(teams, compactTeam), PageOut: pageOut(info)}, nil
+	},
+}
+
+var listOrganizationRepositories = Def[orgPageIn, repoListOut]{
+	Name:   "list_organization_repositories",
+	Title:  "List an organization's repositories",
+	Desc:   "The repositories of an organization that you can see, with your permission on each. Paginated.",
+	Scopes: []gitea.Scope{gitea.ScopeReadOrganization},
+	Access: Read,
+	Schema: boundPage,
+	Run: func(ctx context.Context, e *Env, in orgPageIn) (repoListOut, error) {
+		repos, info, err := e.OrganizationRepositories(ctx, in.Org, in.options())
+		if err != nil {
+			return repoListOut{}, err
+		}
+		return repoListOut{Repositories: compact(repos, compactRepo), PageOut: pageOut(info)}, nil
+	},
+}

@@ -1,7 +1,10 @@
 package tools
 
 import (
+	"cmp"
 	"context"
+	"math"
+	"slices"
 	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
@@ -10,7 +13,8 @@ import (
 )
 
 func repoTools() []*Tool {
-	return []*Tool{listRepositories.Tool(), getRepository.Tool()}
+	return []*Tool{listRepositories.Tool(), getRepository.Tool(),
+		getRepositoryLanguages.Tool(), listRepositoryTopics.Tool(), listRepositoryCollaborators.Tool(), listForks.Tool()}
 }
 
 // repoOut is a repository, compact.
@@ -95,5 +99,113 @@ var getRepository = Def[RepoRef, repoOut]{
 			return repoOut{}, err
 		}
 		return compactRepo(r), nil
+	},
+}
+
+type languageOut struct {
+	Name    string  `json:"name"`
+	Bytes   int64   `json:"bytes"`
+	Percent float64 `json:"percent"`
+}
+
+type languagesOut struct {
+	Languages []languageOut `json:"languages"`
+	Note      string        `json:"note,omitempty"`
+}
+
+var getRepositoryLanguages = Def[RepoRef, languagesOut]{
+	Name:  "get_repository_languages",
+	Title: "Get a repository's languages",
+	Desc: "Bytes and share of each programming or markup language in the default branch, largest first. " +
+		"Gitea computes them in the background after a push, so a fresh push may not show yet.",
+	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
+	Access: Read,
+	Run: func(ctx context.Context, e *Env, in RepoRef) (languagesOut, error) {
+		langs, err := e.RepositoryLanguages(ctx, in.Owner, in.Repo)
+		if err != nil {
+			return languagesOut{}, err
+		}
+		var total int64
+		for _, n := range langs {
+			total += n
+		}
+		out := languagesOut{Languages: []languageOut{}}
+		for name, n := range langs {
+			out.Languages = append(out.Languages, languageOut{Name: name, Bytes: n, Percent: math.Round(float64(n)*1000/float64(max(total, 1))) / 10})
+		}
+		slices.SortFunc(out.Languages, func(a, b languageOut) int {
+			return cmp.Or(cmp.Compare(b.Bytes, a.Bytes), cmp.Compare(a.Name, b.Name))
+		})
+		if len(out.Languages) == 0 {
+			out.Note = "no language statistics: the repository is empty, holds no code Gitea recognizes, or Gitea has not computed them yet"
+		}
+		return out, nil
+	},
+}
+
+type topicsOut struct {
+	Topics []string `json:"topics"`
+}
+
+var listRepositoryTopics = Def[RepoRef, topicsOut]{
+	Name:   "list_repository_topics",
+	Title:  "List a repository's topics",
+	Desc:   "The topics (tags such as \"docs\" or \"go\") set on a repository; at most 25.",
+	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
+	Access: Read,
+	Run: func(ctx context.Context, e *Env, in RepoRef) (topicsOut, error) {
+		topics, err := e.RepositoryTopics(ctx, in.Owner, in.Repo)
+		if err != nil {
+			return topicsOut{}, err
+		}
+		return topicsOut{Topics: topics}, nil
+	},
+}
+
+type repoPageIn struct {
+	RepoRef
+	Paging
+}
+
+type collaboratorListOut struct {
+	Collaborators []personOut `json:"collaborators"`
+	PageOut
+}
+
+var listRepositoryCollaborators = Def[repoPageIn, collaboratorListOut]{
+	Name:  "list_repository_collaborators",
+	Title: "List a repository's collaborators",
+	Desc: "Users given direct access to a repository (not access through organization teams). " +
+		"Anyone who can read the repository may list them. Paginated.",
+	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
+	Access: Read,
+	Schema: boundPage,
+	Run: func(ctx context.Context, e *Env, in repoPageIn) (collaboratorListOut, error) {
+		users, info, err := e.Collaborators(ctx, in.Owner, in.Repo, in.options())
+		if err != nil {
+			return collaboratorListOut{}, err
+		}
+		return collaboratorListOut{Collaborators: compact(users, compactPerson), PageOut: pageOut(info)}, nil
+	},
+}
+
+type forkListOut struct {
+	Forks []repoOut `json:"forks"`
+	PageOut
+}
+
+var listForks = Def[repoPageIn, forkListOut]{
+	Name:   "list_forks",
+	Title:  "List forks",
+	Desc:   "The forks of a repository that you can see: full_name, visibility, your permission. Paginated.",
+	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
+	Access: Read,
+	Schema: boundPage,
+	Run: func(ctx context.Context, e *Env, in repoPageIn) (forkListOut, error) {
+		repos, info, err := e.Forks(ctx, in.Owner, in.Repo, in.options())
+		if err != nil {
+			return forkListOut{}, err
+		}
+		return forkListOut{Forks: compact(repos, compactRepo), PageOut: pageOut(info)}, nil
 	},
 }
