@@ -1,3 +1,207 @@
 package tools
 
-func searchTools() []*Tool { return nil }
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/jsonschema-go/jsonschema"
+
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/textsafe"
+)
+
+// search and fetch follow the convention ChatGPT's connectors, deep
+// research and company knowledge use: search(query) returns one text item
+// holding {"results":[{"id","title","url"}]}, fetch(id) one holding
+// {"id","title","text","url","metadata"}. Their text is that JSON alone, so
+// user-written text in them is cleaned here rather than typed UserText
+// (which would prefix the untrusted notice), and metadata says it is
+// user-written.
+
+func searchTools() []*Tool { return []*Tool{search.Tool(), fetch.Tool()} }
+
+// searchScopes: search and fetch cover repositories and issues.
+var searchScopes = []gitea.Scope{gitea.ScopeReadRepository, gitea.ScopeReadIssue}
+
+type searchIn struct {
+	Query string `json:"query" jsonschema:"words to look for in repository names and in issue and pull request titles and bodies"`
+}
+
+type searchResult struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	URL   string `json:"url"`
+}
+
+type searchOut struct {
+	Results []searchResult `json:"results"`
+}
+
+// searchLimit bounds each kind of result.
+const searchLimit = 10
+
+var search = Def[searchIn, searchOut]{
+	Name:  "search",
+	Title: "Search Gitea",
+	Desc: "Search the repositories, issues and pull requests you can see. Returns ids to pass to fetch. " +
+		"For structured listing prefer list_repositories or list_issues.",
+	Scopes: searchScopes,
+	Access: Read,
+	Schema: func(s *jsonschema.Schema) {
+		one, max := 1, 200
+		s.Properties["query"].MinLength, s.Properties["query"].MaxLength = &one, &max
+	},
+	Run: func(ctx context.Context, e *Env, in searchIn) (searchOut, error) {
+		out := searchOut{Results: []searchResult{}}
+		repos, _, err := e.SearchRepositories(ctx, firstWords(in.Query, 100), gitea.ListOptions{Limit: searchLimit})
+		if err != nil {
+			return searchOut{}, err
+		}
+		for _, r := range repos {
+			out.Results = append(out.Results, searchResult{ID: "repo/" + r.FullName, Title: r.FullName + ": " + clean(r.Description, 200), URL: r.HTMLURL})
+		}
+		for _, pulls := range []bool{false, true} {
+			issues, _, err := e.SearchIssues(ctx, gitea.IssueSearch{Query: in.Query, State: "all", PullRequests: pulls},
+				gitea.ListOptions{Limit: searchLimit})
+			if err != nil {
+				return searchOut{}, err
+			}
+			for _, is := range issues {
+				if is.Repository == nil {
+					continue
+				}
+				kind := "issue"
+				if pulls {
+					kind = "pull"
+				}
+				out.Results = append(out.Results, searchResult{
+					ID:    fmt.Sprintf("%s/%s/%d", kind, is.Repository.FullName, is.Number),
+					Title: fmt.Sprintf("%s#%d: %s", is.Repository.FullName, is.Number, clean(is.Title, 200)),
+					URL:   is.HTMLURL,
+				})
+			}
+		}
+		return out, nil
+	},
+}
+
+type fetchIn struct {
+	ID string `json:"id" jsonschema:"an id from search: repo/OWNER/REPO, issue/OWNER/REPO/N, pull/OWNER/REPO/N or file/OWNER/REPO/PATH"`
+}
+
+type fetchOut struct {
+	ID       string            `json:"id"`
+	Title    string            `json:"title"`
+	Text     string            `json:"text"`
+	URL      string            `json:"url"`
+	Metadata map[string]string `json:"metadata"`
+}
+
+var fetch = Def[fetchIn, fetchOut]{
+	Name:   "fetch",
+	Title:  "Fetch a search result",
+	Desc:   "The full text of one item found by search: a repository's summary, an issue or pull request with its body, or a file.",
+	Scopes: searchScopes,
+	Access: Read,
+	Schema: func(s *jsonschema.Schema) {
+		max := 4200
+		s.Properties["id"].MaxLength = &max
+	},
+	Run: func(ctx context.Context, e *Env, in fetchIn) (fetchOut, error) {
+		kind, rest, _ := strings.Cut(in.ID, "/")
+		parts := strings.SplitN(rest, "/", 3)
+		if len(parts) < 2 || (kind != "repo" && len(parts) != 3) {
+			return fetchOut{}, &ArgumentError{Field: "id", Problem: "is not an id returned by search"}
+		}
+		owner, repo := parts[0], parts[1]
+		switch kind {
+		case "repo":
+			if len(parts) != 2 {
+				break
+			}
+			return fetchRepo(ctx, e, in.ID, owner, repo)
+		case "issue", "pull":
+			n, err := strconv.ParseInt(parts[2], 10, 64)
+			if err != nil || n < 1 {
+				break
+			}
+			return fetchIssue(ctx, e, in.ID, owner, repo, n)
+		case "file":
+			return fetchFile(ctx, e, in.ID, owner, repo, parts[2])
+		}
+		return fetchOut{}, &ArgumentError{Field: "id", Problem: "is not an id returned by search"}
+	},
+}
+
+func fetchRepo(ctx context.Context, e *Env, id, owner, repo string) (fetchOut, error) {
+	r, err := e.Repository(ctx, owner, repo)
+	if err != nil {
+		return fetchOut{}, err
+	}
+	text := fmt.Sprintf("%s\n\n%s\n\nDefault branch: %s. Private: %v. Open issues: %d. Open pull requests: %d. Stars: %d.",
+		r.FullName, clean(r.Description, 2000), r.DefaultBranch, r.Private, r.OpenIssues, r.OpenPulls, r.Stars)
+	return fetchOut{ID: id, Title: r.FullName, Text: text, URL: r.HTMLURL,
+		Metadata: map[string]string{"type": "repository", "updated_at": r.UpdatedAt.Format("2006-01-02T15:04:05Z07:00")}}, nil
+}
+
+func fetchIssue(ctx context.Context, e *Env, id, owner, repo string, n int64) (fetchOut, error) {
+	is, err := e.Issue(ctx, owner, repo, n)
+	if err != nil {
+		return fetchOut{}, err
+	}
+	kind := "issue"
+	if is.PullRequest != nil {
+		kind = "pull_request"
+	}
+	body, truncated := Cut(textsafe.Clean(is.Body), e.TextBudget())
+	meta := map[string]string{"type": kind, "state": is.State, "author": is.User.Login, "untrusted_text": "true"}
+	if truncated {
+		meta["truncated"] = "true"
+	}
+	return fetchOut{ID: id, Title: fmt.Sprintf("%s/%s#%d: %s", owner, repo, n, clean(is.Title, 500)), Text: body, URL: is.HTMLURL, Metadata: meta}, nil
+}
+
+func fetchFile(ctx context.Context, e *Env, id, owner, repo, path string) (fetchOut, error) {
+	f, err := e.FileContents(ctx, owner, repo, path, "")
+	if err != nil {
+		return fetchOut{}, err
+	}
+	data, err := f.Decode()
+	if err != nil {
+		return fetchOut{}, err
+	}
+	meta := map[string]string{"type": "file", "sha": f.SHA, "untrusted_text": "true"}
+	if looksBinary(data) {
+		return fetchOut{ID: id, Title: f.Path, Text: fmt.Sprintf("binary file, %d bytes: content not shown", f.Size), URL: f.HTMLURL, Metadata: meta}, nil
+	}
+	text, truncated, note, err := e.Content(string(data))
+	if err != nil {
+		return fetchOut{}, err
+	}
+	if truncated {
+		meta["truncated"] = "true"
+	}
+	if note != "" {
+		meta["note"] = note
+	}
+	return fetchOut{ID: id, Title: f.Path, Text: textsafe.Clean(string(text)), URL: f.HTMLURL, Metadata: meta}, nil
+}
+
+// clean tames a short user-written string for a title.
+func clean(s string, max int) string {
+	s, _ = Cut(textsafe.Clean(s), max)
+	return s
+}
+
+// looksBinary reports whether data is not text worth showing a model.
+func looksBinary(data []byte) bool { return bytes.IndexByte(data, 0) >= 0 || !utf8.Valid(data) }
+
+// firstWords keeps a query within max bytes on a character boundary.
+func firstWords(q string, max int) string {
+	q, _ = Cut(strings.TrimSpace(q), max)
+	return q
+}
