@@ -1,3 +1,444 @@
 package tools
 
-func commitTools() []*Tool { return nil }
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/textsafe"
+)
+
+func commitTools() []*Tool {
+	return []*Tool{listCommits.Tool(), getCommit.Tool(), compareRefs.Tool(), getCommitStatus.Tool()}
+}
+
+// Bounds on commit and diff outputs.
+const (
+	maxDiffBytes      = 2 << 20 // read of a diff, for per-file line counts
+	maxChangedFiles   = 300     // files listed for one commit or comparison
+	maxCompareCommits = 50      // commits listed for one comparison
+)
+
+// gitCommitItem is a commit in a list.
+type gitCommitItem struct {
+	SHA     string   `json:"sha"`
+	Message UserText `json:"message"` // first line
+	Author  UserText `json:"author,omitempty"`
+	Login   string   `json:"author_login,omitempty"`
+	Date    string   `json:"date,omitempty"`
+}
+
+func compactGitCommit(c *gitea.GitCommit) gitCommitItem {
+	item := gitCommitItem{SHA: c.SHA, Message: UserText(gitSummary(c.Commit.Message))}
+	if a := c.Commit.Author; a != nil {
+		item.Author, item.Date = UserText(a.Name), a.Date
+	}
+	if c.Author != nil {
+		item.Login = c.Author.Login
+	}
+	return item
+}
+
+type listCommitsIn struct {
+	RepoRef
+	Ref   string `json:"ref,omitempty" jsonschema:"branch, tag or commit SHA to list back from (default: the default branch)"`
+	Path  string `json:"path,omitempty" jsonschema:"only commits touching this file or directory; pages then hold 50 commits whatever limit says"`
+	Since string `json:"since,omitempty" jsonschema:"only commits after this RFC 3339 time, e.g. 2024-05-01T00:00:00Z"`
+	Until string `json:"until,omitempty" jsonschema:"only commits before this RFC 3339 time"`
+	Paging
+}
+
+type gitCommitListOut struct {
+	Commits []gitCommitItem `json:"commits"`
+	PageOut
+}
+
+func parseTime(field, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, &ArgumentError{Field: field, Problem: "must be an RFC 3339 date-time, e.g. 2024-05-01T00:00:00Z"}
+	}
+	return t, nil
+}
+
+var listCommits = Def[listCommitsIn, gitCommitListOut]{
+	Name:  "list_commits",
+	Title: "List commits",
+	Desc: "Commit history, newest first: SHA, first line of the message, author, date. Filter by ref, path and time. " +
+		"Paginated; a commit's details and diff with get_commit.",
+	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
+	Access: Read,
+	Schema: boundPage,
+	Run: func(ctx context.Context, e *Env, in listCommitsIn) (gitCommitListOut, error) {
+		since, err := parseTime("since", in.Since)
+		if err != nil {
+			return gitCommitListOut{}, err
+		}
+		until, err := parseTime("until", in.Until)
+		if err != nil {
+			return gitCommitListOut{}, err
+		}
+		f := gitea.CommitFilter{Ref: in.Ref, Path: in.Path, Since: since, Until: until}
+		commits, info, err := e.ListCommits(ctx, in.Owner, in.Repo, f, in.options())
+		if err != nil {
+			return gitCommitListOut{}, err
+		}
+		return gitCommitListOut{Commits: compact(commits, compactGitCommit), PageOut: pageOut(info)}, nil
+	},
+}
+
+type getCommitIn struct {
+	RepoRef
+	Ref          string `json:"ref" jsonschema:"commit SHA, or a branch or tag for its head commit"`
+	IncludePatch bool   `json:"include_patch,omitempty" jsonschema:"also return the unified diff, cut to fit"`
+}
+
+// gitFileChange is a file changed by a commit or comparison. The line counts
+// are absent when the diff was too large to count them.
+type gitFileChange struct {
+	Path      string `json:"path"`
+	Status    string `json:"status"`
+	Additions *int   `json:"additions,omitempty"`
+	Deletions *int   `json:"deletions,omitempty"`
+}
+
+type gitStatsOut struct {
+	Additions int `json:"additions"`
+	Deletions int `json:"deletions"`
+	Files     int `json:"files"`
+}
+
+type gitCommitOut struct {
+	SHA            string          `json:"sha"`
+	Message        UserText        `json:"message"`
+	Author         UserText        `json:"author,omitempty"`
+	Login          string          `json:"author_login,omitempty"`
+	Date           string          `json:"date,omitempty"`
+	Committer      UserText        `json:"committer,omitempty"` // when not the author
+	Parents        []string        `json:"parents,omitempty"`
+	Stats          *gitStatsOut    `json:"stats,omitempty"`
+	Files          []gitFileChange `json:"files"`
+	Patch          UserText        `json:"patch,omitempty"`
+	PatchTruncated bool            `json:"patch_truncated,omitempty"`
+	URL            string          `json:"url,omitempty"`
+	Note           string          `json:"note,omitempty"`
+}
+
+var getCommit = Def[getCommitIn, gitCommitOut]{
+	Name:  "get_commit",
+	Title: "Get a commit",
+	Desc: "One commit: full message, author, parents, line stats and the files changed with per-file additions and deletions; " +
+		"include_patch adds the diff (secrets masked, cut to fit).",
+	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
+	Access: Read,
+	Run: func(ctx context.Context, e *Env, in getCommitIn) (gitCommitOut, error) {
+		c, err := e.Commit(ctx, in.Owner, in.Repo, in.Ref)
+		if err != nil {
+			return gitCommitOut{}, err
+		}
+		msg, msgCut := Cut(strings.TrimRight(c.Commit.Message, "\n"), e.TextBudget()/2)
+		out := gitCommitOut{SHA: c.SHA, Message: UserText(msg), URL: c.HTMLURL}
+		item := compactGitCommit(c)
+		out.Author, out.Login, out.Date = item.Author, item.Login, item.Date
+		if cm := c.Commit.Committer; cm != nil && c.Commit.Author != nil && cm.Name != c.Commit.Author.Name {
+			out.Committer = UserText(cm.Name)
+		}
+		for _, p := range c.Parents {
+			out.Parents = append(out.Parents, p.SHA)
+		}
+		if c.Stats != nil {
+			out.Stats = &gitStatsOut{Additions: c.Stats.Additions, Deletions: c.Stats.Deletions, Files: len(c.Files)}
+		}
+		var notes []string
+		if msgCut {
+			notes = append(notes, "message cut")
+		}
+		diff, diffCut, err := e.CommitDiff(ctx, in.Owner, in.Repo, c.SHA, maxDiffBytes)
+		if err != nil {
+			return gitCommitOut{}, err
+		}
+		counted := parseGitDiff(diff, diffCut)
+		files := make([]gitFileChange, 0, min(len(c.Files), maxChangedFiles))
+		for _, f := range c.Files {
+			if len(files) == maxChangedFiles {
+				notes = append(notes, fmt.Sprintf("only the first %d of %d files listed", maxChangedFiles, len(c.Files)))
+				break
+			}
+			fc := gitFileChange{Path: f.Filename, Status: f.Status}
+			if d, ok := counted[f.Filename]; ok {
+				fc.Additions, fc.Deletions = &d.Additions, &d.Deletions
+			}
+			files = append(files, fc)
+		}
+		out.Files = files
+		if diffCut {
+			notes = append(notes, "diff too large: line counts missing for some files")
+		}
+		if in.IncludePatch {
+			var note string
+			if out.Patch, out.PatchTruncated, note, err = diffPatch(e, out, diff, diffCut); err != nil {
+				return gitCommitOut{}, err
+			}
+			notes = append(notes, note)
+		}
+		out.Note = joinNotes(notes...)
+		return out, nil
+	},
+}
+
+// diffPatch prepares a diff for output beside the rest of a result, out:
+// secrets handled per the options, cut to what the budget leaves.
+func diffPatch(e *Env, out any, diff string, cut bool) (UserText, bool, string, error) {
+	rest, err := jsonSize(out)
+	if err != nil {
+		return "", false, "", err
+	}
+	diff, masked, err := maskDiff(e, diff)
+	if err != nil {
+		return "", false, "", err
+	}
+	text, truncated, note, err := fitContent(e, diff, e.TextBudget()-rest)
+	if err != nil {
+		return "", false, "", err
+	}
+	if masked > 0 {
+		note = joinNotes(fmt.Sprintf("%d secret(s) in changed lines masked as %s", masked, textsafe.Masked), note)
+	}
+	if truncated || cut {
+		note = joinNotes(note, "patch cut to fit: narrow it with get_commit on single commits or get_file_contents")
+	}
+	return text, truncated || cut, note, nil
+}
+
+type compareRefsIn struct {
+	RepoRef
+	Base         string `json:"base" jsonschema:"the ref compared against, e.g. main"`
+	Head         string `json:"head" jsonschema:"the ref whose changes are listed, e.g. feature/x"`
+	IncludePatch bool   `json:"include_patch,omitempty" jsonschema:"also return the unified diff, cut to fit"`
+}
+
+type gitCompareOut struct {
+	TotalCommits   int             `json:"total_commits"`
+	Commits        []gitCommitItem `json:"commits"`
+	Files          []gitFileChange `json:"files"`
+	Patch          UserText        `json:"patch,omitempty"`
+	PatchTruncated bool            `json:"patch_truncated,omitempty"`
+	Note           string          `json:"note,omitempty"`
+}
+
+var compareRefs = Def[compareRefsIn, gitCompareOut]{
+	Name:  "compare_refs",
+	Title: "Compare two refs",
+	Desc: "What head adds to base (base...head, from their merge base): the commits, newest first (at most 50), and the files changed " +
+		"with per-file additions and deletions; include_patch adds the diff (secrets masked, cut to fit).",
+	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
+	Access: Read,
+	Run: func(ctx context.Context, e *Env, in compareRefsIn) (gitCompareOut, error) {
+		cmp, err := e.Compare(ctx, in.Owner, in.Repo, in.Base, in.Head)
+		if err != nil {
+			return gitCompareOut{}, err
+		}
+		out := gitCompareOut{TotalCommits: cmp.TotalCommits}
+		var notes []string
+		commits := cmp.Commits
+		if len(commits) > maxCompareCommits {
+			commits = commits[:maxCompareCommits]
+			notes = append(notes, fmt.Sprintf("only the newest %d commits listed: see the rest with list_commits on head", maxCompareCommits))
+		}
+		out.Commits = compact(commits, compactGitCommit)
+		diff, diffCut, err := e.CompareDiff(ctx, in.Owner, in.Repo, in.Base, in.Head, maxDiffBytes)
+		if err != nil {
+			return gitCompareOut{}, err
+		}
+		out.Files = []gitFileChange{}
+		for _, d := range parseGitDiffFiles(diff, diffCut) {
+			if len(out.Files) == maxChangedFiles {
+				notes = append(notes, fmt.Sprintf("only the first %d files listed", maxChangedFiles))
+				break
+			}
+			out.Files = append(out.Files, gitFileChange{Path: d.Path, Status: d.Status, Additions: &d.Additions, Deletions: &d.Deletions})
+		}
+		if diffCut {
+			notes = append(notes, "diff too large: the files after the listed ones are missing")
+		}
+		if in.IncludePatch {
+			var note string
+			if out.Patch, out.PatchTruncated, note, err = diffPatch(e, out, diff, diffCut); err != nil {
+				return gitCompareOut{}, err
+			}
+			notes = append(notes, note)
+		}
+		out.Note = joinNotes(notes...)
+		return out, nil
+	},
+}
+
+type getCommitStatusIn struct {
+	RepoRef
+	Ref string `json:"ref" jsonschema:"commit SHA, or a branch or tag for its head commit"`
+}
+
+type gitStatusItem struct {
+	Context     string    `json:"context"`
+	State       string    `json:"state"`
+	Description UserText  `json:"description,omitempty"`
+	TargetURL   string    `json:"target_url,omitempty"`
+	Creator     string    `json:"creator,omitempty"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+type gitStatusOut struct {
+	SHA      string          `json:"sha"`
+	State    string          `json:"state"`
+	Total    int64           `json:"total"`
+	Statuses []gitStatusItem `json:"statuses"`
+	Note     string          `json:"note,omitempty"`
+}
+
+var getCommitStatus = Def[getCommitStatusIn, gitStatusOut]{
+	Name:  "get_commit_status",
+	Title: "Get a commit's CI status",
+	Desc: "The combined CI status of a commit (success, pending, failure, error, warning; none without statuses) " +
+		"and the latest status of each check: context, state, description, link.",
+	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
+	Access: Read,
+	Run: func(ctx context.Context, e *Env, in getCommitStatusIn) (gitStatusOut, error) {
+		s, info, err := e.CombinedStatus(ctx, in.Owner, in.Repo, in.Ref, gitea.ListOptions{Limit: gitea.MaxPageSize})
+		if err != nil {
+			return gitStatusOut{}, err
+		}
+		out := gitStatusOut{SHA: s.SHA, State: s.State, Total: int64(len(s.Statuses))}
+		if info.Total > out.Total {
+			out.Total = info.Total
+			out.Note = fmt.Sprintf("only the first %d statuses are listed and combined", len(s.Statuses))
+		}
+		if len(s.Statuses) == 0 {
+			out.State = "none"
+		}
+		out.Statuses = compact(s.Statuses, func(st *gitea.GitCommitStatus) gitStatusItem {
+			desc, _ := Cut(st.Description, gitSummaryBytes)
+			item := gitStatusItem{Context: st.Context, State: st.State, Description: UserText(desc), TargetURL: st.TargetURL, UpdatedAt: st.UpdatedAt}
+			if st.Creator != nil {
+				item.Creator = st.Creator.Login
+			}
+			return item
+		})
+		return out, nil
+	},
+}
+
+// joinNotes joins the non-empty notes with "; ".
+func joinNotes(notes ...string) string {
+	var kept []string
+	for _, n := range notes {
+		if n != "" {
+			kept = append(kept, n)
+		}
+	}
+	return strings.Join(kept, "; ")
+}
+
+// diffFile is one file of a unified git diff, with its changed-line counts.
+type diffFile struct {
+	Path      string
+	Status    string // added, deleted, renamed, copied or modified
+	Additions int
+	Deletions int
+}
+
+// parseGitDiffFiles lists the files of a git diff in order. When cut, the
+// text ended early and its last file, whose counts may be partial, is left out.
+func parseGitDiffFiles(diff string, cut bool) []diffFile {
+	var files []diffFile
+	var cur *diffFile
+	inHunk := false
+	for line := range strings.Lines(diff) {
+		line = strings.TrimSuffix(line, "\n")
+		if strings.HasPrefix(line, "diff --git ") {
+			files = append(files, diffFile{Path: diffGitPath(line[len("diff --git "):]), Status: "modified"})
+			cur, inHunk = &files[len(files)-1], false
+			continue
+		}
+		if cur == nil {
+			continue // a root commit's header, before the first file
+		}
+		if inHunk {
+			switch {
+			case strings.HasPrefix(line, "+"):
+				cur.Additions++
+			case strings.HasPrefix(line, "-"):
+				cur.Deletions++
+			}
+			continue
+		}
+		switch {
+		case strings.HasPrefix(line, "@@"):
+			inHunk = true
+		case strings.HasPrefix(line, "new file mode"):
+			cur.Status = "added"
+		case strings.HasPrefix(line, "deleted file mode"):
+			cur.Status = "deleted"
+		case strings.HasPrefix(line, "rename to "):
+			cur.Status, cur.Path = "renamed", unquoteGitPath(line[len("rename to "):])
+		case strings.HasPrefix(line, "copy to "):
+			cur.Status, cur.Path = "copied", unquoteGitPath(line[len("copy to "):])
+		case strings.HasPrefix(line, "+++ "):
+			if p := unquoteGitPath(line[len("+++ "):]); strings.HasPrefix(p, "b/") {
+				cur.Path = p[2:]
+			}
+		}
+	}
+	if cut && len(files) > 0 {
+		files = files[:len(files)-1]
+	}
+	return files
+}
+
+// parseGitDiff returns the files of a diff by path.
+func parseGitDiff(diff string, cut bool) map[string]diffFile {
+	files := parseGitDiffFiles(diff, cut)
+	byPath := make(map[string]diffFile, len(files))
+	for _, f := range files {
+		byPath[f.Path] = f
+	}
+	return byPath
+}
+
+// diffGitPath reads the new path from the rest of a "diff --git a/X b/Y"
+// line. Ambiguous names (a rename with spaces) are fixed by later header lines.
+func diffGitPath(rest string) string {
+	if strings.HasPrefix(rest, `"`) {
+		if q, err := strconv.QuotedPrefix(rest); err == nil {
+			return strings.TrimPrefix(unquoteGitPath(strings.TrimPrefix(rest[len(q):], " ")), "b/")
+		}
+	}
+	if n := len(rest) - 5; n > 0 && n%2 == 0 && strings.HasPrefix(rest, "a/") {
+		n /= 2
+		if rest[2+n:5+n] == " b/" && rest[2:2+n] == rest[5+n:] {
+			return rest[2 : 2+n]
+		}
+	}
+	if i := strings.LastIndex(rest, ` "b/`); i >= 0 {
+		return strings.TrimPrefix(unquoteGitPath(rest[i+1:]), "b/")
+	}
+	if i := strings.LastIndex(rest, " b/"); i >= 0 {
+		return rest[i+3:]
+	}
+	return rest
+}
+
+// unquoteGitPath undoes git's C-style quoting of unusual file names.
+func unquoteGitPath(s string) string {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		if u, err := strconv.Unquote(s); err == nil {
+			return u
+		}
+	}
+	return s
+}

@@ -3,38 +3,63 @@ package tools
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"path"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/google/jsonschema-go/jsonschema"
+
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/textsafe"
 )
 
-func fileTools() []*Tool { return []*Tool{getFileContents.Tool()} }
+func fileTools() []*Tool {
+	return []*Tool{getFileContents.Tool(), listDirectory.Tool(), getTree.Tool(), getBlob.Tool(), searchCode.Tool()}
+}
 
 type getFileContentsIn struct {
 	RepoRef
-	Path string `json:"path" jsonschema:"file path from the repository root, e.g. docs/setup.md"`
-	Ref  string `json:"ref,omitempty" jsonschema:"branch, tag or commit SHA (default: the default branch)"`
+	Path      string `json:"path" jsonschema:"file path from the repository root, e.g. docs/setup.md"`
+	Ref       string `json:"ref,omitempty" jsonschema:"branch, tag or commit SHA (default: the default branch)"`
+	StartLine int    `json:"start_line,omitempty" jsonschema:"first line to return, from 1 (default 1)"`
+	EndLine   int    `json:"end_line,omitempty" jsonschema:"last line to return, inclusive (default: the last)"`
 }
 
 type fileOut struct {
-	Path      string   `json:"path"`
-	SHA       string   `json:"sha"`
-	Size      int64    `json:"size"`
-	Binary    bool     `json:"binary,omitempty"`
-	Content   UserText `json:"content,omitempty"`
-	Truncated bool     `json:"truncated,omitempty"`
-	Note      string   `json:"note,omitempty"`
+	Path       string   `json:"path"`
+	SHA        string   `json:"sha"`
+	Size       int64    `json:"size"`
+	Binary     bool     `json:"binary,omitempty"`
+	Content    UserText `json:"content,omitempty"`
+	Truncated  bool     `json:"truncated,omitempty"`
+	TotalLines int      `json:"total_lines,omitempty"`
+	StartLine  int      `json:"start_line,omitempty"`
+	EndLine    int      `json:"end_line,omitempty"`
+	Note       string   `json:"note,omitempty"`
+}
+
+// lineMinimum sets the schema minimum of a line number.
+func lineMinimum(s *jsonschema.Schema, names ...string) {
+	one := 1.0
+	for _, n := range names {
+		s.Properties[n].Minimum = &one
+	}
 }
 
 var getFileContents = Def[getFileContentsIn, fileOut]{
 	Name:  "get_file_contents",
 	Title: "Get a file",
-	Desc: "The text of one file at a branch, tag or commit. Binary files are described, not returned; " +
-		"long content is cut and marked truncated; committed secrets are masked.",
+	Desc: "The text of one file at a branch, tag or commit, with total_lines and the line range returned; " +
+		"read long files in parts with start_line/end_line. Binary files are described, not returned; committed secrets are masked.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Schema: func(s *jsonschema.Schema) { lineMinimum(s, "start_line", "end_line") },
 	Run: func(ctx context.Context, e *Env, in getFileContentsIn) (fileOut, error) {
+		if in.EndLine != 0 && in.EndLine < max(in.StartLine, 1) {
+			return fileOut{}, &ArgumentError{Field: "end_line", Problem: "must not be before start_line"}
+		}
 		f, err := e.FileContents(ctx, in.Owner, in.Repo, in.Path, in.Ref)
 		if err != nil {
 			return fileOut{}, err
@@ -44,20 +69,638 @@ var getFileContents = Def[getFileContentsIn, fileOut]{
 			out.Note = "this is a " + f.Type + ", not a regular file"
 			return out, nil
 		}
+		if f.Encoding == "" && f.Size > 0 {
+			out.Note = "file too large for Gitea to return through its API"
+			return out, nil
+		}
 		data, err := f.Decode()
 		if err != nil {
 			return fileOut{}, err
 		}
-		if bytes.IndexByte(data, 0) >= 0 || !utf8.Valid(data) {
+		if isBinary(data) {
 			out.Binary, out.Note = true, "binary file: content not shown"
 			return out, nil
 		}
-		if out.Content, out.Truncated, out.Note, err = e.Content(string(data)); err != nil {
+		lines, masked, err := maskLines(e, string(data))
+		if err != nil {
 			return fileOut{}, err
 		}
-		if out.Truncated {
-			out.Note = strings.TrimPrefix(out.Note+"; content cut to fit the output budget", "; ")
+		out.TotalLines = len(lines)
+		first := max(in.StartLine, 1)
+		if first > max(len(lines), 1) {
+			return fileOut{}, &ArgumentError{Field: "start_line", Problem: fmt.Sprintf("is past the end of the file, which has %d lines", len(lines))}
+		}
+		last := len(lines)
+		if in.EndLine != 0 {
+			last = min(in.EndLine, last)
+		}
+		var notes []string
+		if masked > 0 {
+			notes = append(notes, fmt.Sprintf("%d secret(s) masked as %s", masked, textsafe.Masked))
+		}
+		text, end, cut := takeLines(lines, first, last, e.TextBudget())
+		if len(lines) > 0 {
+			out.StartLine, out.EndLine = first, end
+		}
+		switch {
+		case cut && end >= first:
+			notes = append(notes, fmt.Sprintf("output budget reached: lines %d-%d of %d returned; continue with start_line=%d", first, end, len(lines), end+1))
+		case cut:
+			out.EndLine = first
+			notes = append(notes, fmt.Sprintf("line %d alone is over the output budget and was cut", first))
+		}
+		content, truncated, note, err := e.Content(text)
+		if err != nil {
+			return fileOut{}, err
+		}
+		out.Content, out.Truncated = content, cut || truncated
+		out.Note = joinNotes(append(notes, note)...)
+		return out, nil
+	},
+}
+
+// isBinary reports whether data is not text: it holds NUL bytes or is not UTF-8.
+func isBinary(data []byte) bool { return bytes.IndexByte(data, 0) >= 0 || !utf8.Valid(data) }
+
+// splitLines splits text into lines, each keeping its newline; a final
+// newline does not start another line.
+func splitLines(text string) []string {
+	var lines []string
+	for l := range strings.Lines(text) {
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+// maskLines splits a text file into lines with its secrets handled per the
+// options, over the whole file so that no line range can split a secret
+// (a private key block) out of the masking's reach.
+func maskLines(e *Env, text string) (lines []string, masked int, err error) {
+	lines = splitLines(text)
+	masked, err = maskLineSlice(e, lines)
+	return lines, masked, err
+}
+
+// maskLineSlice handles the secrets of lines, in place, per the options.
+// Masking keeps the line count: each line of a private key block becomes
+// the mask. In block mode any secret refuses the whole text.
+func maskLineSlice(e *Env, lines []string) (masked int, err error) {
+	switch e.opts.Secrets {
+	case textsafe.Off:
+		return 0, nil
+	case textsafe.Block:
+		if _, n := textsafe.MaskSecrets(strings.Join(lines, "")); n > 0 {
+			return 0, &ArgumentError{Problem: fmt.Sprintf("the content holds %d secret(s) (keys, tokens or passwords); this server is set to withhold such content", n)}
+		}
+		return 0, nil
+	}
+	inKey := false
+	for i, l := range lines {
+		nl := ""
+		if strings.HasSuffix(l, "\n") {
+			nl = "\n"
+		}
+		switch {
+		case !inKey && strings.Contains(l, "-----BEGIN ") && strings.Contains(l, "PRIVATE KEY"):
+			inKey = !strings.Contains(l, "-----END ")
+			lines[i] = textsafe.Masked + nl
+			masked++
+		case inKey:
+			inKey = !strings.Contains(l, "-----END ")
+			lines[i] = textsafe.Masked + nl
+		default:
+			var n int
+			if lines[i], n = textsafe.MaskSecrets(l); n > 0 {
+				masked += n
+			}
+		}
+	}
+	return masked, nil
+}
+
+// maskDiff handles the secrets of a unified diff per the options. The lines
+// of its hunks are checked without their +, - or space prefix, so that
+// assignments and key blocks are found as they are in files.
+func maskDiff(e *Env, diff string) (string, int, error) {
+	lines := splitLines(diff)
+	var at []int
+	var body []string
+	inHunk := false
+	for i, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "diff --git "):
+			inHunk = false
+		case strings.HasPrefix(l, "@@"):
+			inHunk = true
+		case inHunk && l != "" && strings.ContainsRune("+- ", rune(l[0])):
+			at, body = append(at, i), append(body, l[1:])
+		}
+	}
+	n, err := maskLineSlice(e, body)
+	if err != nil {
+		return "", 0, err
+	}
+	for j, i := range at {
+		lines[i] = lines[i][:1] + body[j]
+	}
+	return strings.Join(lines, ""), n, nil
+}
+
+// takeLines joins lines first..last (1-based, inclusive) while their JSON
+// encoding fits budget. end is the last line taken; cut says whether fewer
+// were taken than asked. A first line alone over budget is cut to fit.
+func takeLines(lines []string, first, last, budget int) (text string, end int, cut bool) {
+	var b strings.Builder
+	size := 0
+	for n := first; n <= last; n++ {
+		l := lines[n-1]
+		ls := jsonTextLen(l)
+		if size+ls > budget {
+			if n == first {
+				s, _ := fitJSON(l, budget)
+				return s, n - 1, true
+			}
+			return b.String(), n - 1, true
+		}
+		b.WriteString(l)
+		size += ls
+	}
+	return b.String(), last, false
+}
+
+// jsonTextLen is the length of s encoded as a JSON string, without the quotes.
+func jsonTextLen(s string) int {
+	n := 0
+	for _, r := range s {
+		n += jsonRuneLen(r)
+	}
+	return n
+}
+
+func jsonRuneLen(r rune) int {
+	switch {
+	case r == '"' || r == '\\' || r == '\n' || r == '\r' || r == '\t':
+		return 2
+	case r < 0x20 || r == '<' || r == '>' || r == '&' || r == '\u2028' || r == '\u2029' || r == utf8.RuneError:
+		return 6
+	}
+	return utf8.RuneLen(r)
+}
+
+// fitJSON cuts s, at a line end when it can, so that its JSON encoding
+// takes at most budget bytes.
+func fitJSON(s string, budget int) (string, bool) {
+	size := 0
+	for i, r := range s {
+		size += jsonRuneLen(r)
+		if size > budget {
+			if j := strings.LastIndexByte(s[:i], '\n'); j >= 0 {
+				return s[:j+1], true
+			}
+			return s[:i], true
+		}
+	}
+	return s, false
+}
+
+// jsonSize is the length of v's JSON encoding.
+func jsonSize(v any) (int, error) {
+	b, err := json.Marshal(v)
+	return len(b), err
+}
+
+// minTextBudget is the least room worth giving a long text.
+const minTextBudget = 1024
+
+// fitContent prepares repository content (a diff, a blob) for output in at
+// most budget bytes of JSON: secrets handled per the options, then cut.
+func fitContent(e *Env, s string, budget int) (UserText, bool, string, error) {
+	if budget < minTextBudget {
+		return "", s != "", "no room left in the output budget for the text", nil
+	}
+	text, truncated, note, err := e.Content(s)
+	if err != nil {
+		return "", false, "", err
+	}
+	cut, more := fitJSON(string(text), budget)
+	return UserText(cut), truncated || more, note, nil
+}
+
+// entryType names a tree entry's kind the way the other tools do.
+func entryType(t, mode string) string {
+	switch {
+	case t == "tree":
+		return "dir"
+	case t == "commit":
+		return "submodule"
+	case mode == "120000":
+		return "symlink"
+	}
+	return "file"
+}
+
+type listDirectoryIn struct {
+	RepoRef
+	Path string `json:"path,omitempty" jsonschema:"directory path from the repository root (default: the root)"`
+	Ref  string `json:"ref,omitempty" jsonschema:"branch, tag or commit SHA (default: the default branch)"`
+}
+
+type dirEntry struct {
+	Name string `json:"name"`
+	Path string `json:"path"`
+	Type string `json:"type"` // file, dir, symlink or submodule
+	Size int64  `json:"size,omitempty"`
+}
+
+type directoryOut struct {
+	Entries   []dirEntry `json:"entries"`
+	Truncated bool       `json:"truncated,omitempty"`
+	Note      string     `json:"note,omitempty"`
+}
+
+// maxDirEntries bounds a directory listing.
+const maxDirEntries = 300
+
+var listDirectory = Def[listDirectoryIn, directoryOut]{
+	Name:   "list_directory",
+	Title:  "List a directory",
+	Desc:   "The entries of one directory at a branch, tag or commit: name, path, type (file, dir, symlink, submodule) and size. For a whole tree use get_tree.",
+	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
+	Access: Read,
+	Run: func(ctx context.Context, e *Env, in listDirectoryIn) (directoryOut, error) {
+		entries, err := e.Directory(ctx, in.Owner, in.Repo, in.Path, in.Ref)
+		if err != nil {
+			return directoryOut{}, err
+		}
+		out := directoryOut{Entries: []dirEntry{}}
+		for _, c := range entries {
+			if len(out.Entries) == maxDirEntries {
+				out.Truncated = true
+				out.Note = fmt.Sprintf("only the first %d of %d entries listed: page through them with get_tree (path, recursive false)", maxDirEntries, len(entries))
+				break
+			}
+			out.Entries = append(out.Entries, dirEntry{Name: c.Name, Path: c.Path, Type: c.Type, Size: c.Size})
 		}
 		return out, nil
 	},
+}
+
+type getTreeIn struct {
+	RepoRef
+	Ref       string `json:"ref,omitempty" jsonschema:"branch, tag or commit SHA (default: the default branch)"`
+	Path      string `json:"path,omitempty" jsonschema:"list only under this directory"`
+	Recursive bool   `json:"recursive,omitempty" jsonschema:"include subdirectories' contents (default true)"`
+	Page      int    `json:"page,omitempty" jsonschema:"page number, from 1 (default 1)"`
+	Limit     int    `json:"limit,omitempty" jsonschema:"entries per page, 1-500 (default 200)"`
+}
+
+type treeEntry struct {
+	Path string `json:"path"`
+	Type string `json:"type"` // file, dir, symlink or submodule
+	Size int64  `json:"size,omitempty"`
+	SHA  string `json:"sha"`
+}
+
+type treeOut struct {
+	// SHA is the commit listed (without path, pass it as ref to page
+	// through one unchanging snapshot), or under a path the directory's tree.
+	SHA     string      `json:"sha"`
+	Entries []treeEntry `json:"entries"`
+	PageOut
+}
+
+// Bounds of a tree page.
+const (
+	defaultTreeLimit = 200
+	maxTreeLimit     = 500
+)
+
+var getTree = Def[getTreeIn, treeOut]{
+	Name:  "get_tree",
+	Title: "Get the file tree",
+	Desc: "The repository's file tree at a branch, tag or commit, optionally under one directory: path, type, size and SHA " +
+		"(a file's SHA reads it with get_blob). Recursive by default; paginated, with total and next_page.",
+	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
+	Access: Read,
+	Schema: func(s *jsonschema.Schema) {
+		one, most := 1.0, float64(maxTreeLimit)
+		s.Properties["page"].Minimum = &one
+		s.Properties["limit"].Minimum, s.Properties["limit"].Maximum = &one, &most
+		s.Properties["recursive"].Default = json.RawMessage("true")
+	},
+	Run: func(ctx context.Context, e *Env, in getTreeIn) (treeOut, error) {
+		limit := in.Limit
+		if limit == 0 {
+			limit = defaultTreeLimit
+		}
+		page := max(in.Page, 1)
+		tree, prefix, err := treeAt(ctx, e, in.RepoRef, in.Ref, in.Path, in.Recursive, page, limit)
+		if err != nil {
+			return treeOut{}, err
+		}
+		out := treeOut{SHA: tree.SHA, Entries: compact(tree.Entries, func(t *gitea.GitTreeEntry) treeEntry {
+			te := treeEntry{Path: prefix + t.Path, Type: entryType(t.Type, t.Mode), SHA: t.SHA}
+			if t.Type == "blob" {
+				te.Size = t.Size
+			}
+			return te
+		})}
+		out.Total = int64(tree.TotalCount)
+		if tree.Truncated || page*limit < tree.TotalCount {
+			out.NextPage = page + 1
+		}
+		return out, nil
+	},
+}
+
+// treeAt returns a page of the tree at ref, or of the directory dir in it,
+// and the prefix that makes its entries' paths relative to the root.
+func treeAt(ctx context.Context, e *Env, repo RepoRef, ref, dir string, recursive bool, page, limit int) (*gitea.GitTree, string, error) {
+	if dir = strings.TrimSuffix(dir, "/"); dir == "" {
+		if ref == "" {
+			r, err := e.Repository(ctx, repo.Owner, repo.Repo)
+			if err != nil {
+				return nil, "", err
+			}
+			if r.Empty || r.DefaultBranch == "" {
+				return nil, "", &ArgumentError{Problem: "the repository is empty"}
+			}
+			ref = r.DefaultBranch
+		}
+		t, err := e.Tree(ctx, repo.Owner, repo.Repo, ref, recursive, page, limit)
+		return t, "", err
+	}
+	parent, name := path.Split(dir)
+	entries, err := e.Directory(ctx, repo.Owner, repo.Repo, strings.TrimSuffix(parent, "/"), ref)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, c := range entries {
+		if c.Name != name {
+			continue
+		}
+		if c.Type != "dir" {
+			return nil, "", &ArgumentError{Field: "path", Problem: "is a " + c.Type + ", not a directory"}
+		}
+		t, err := e.Tree(ctx, repo.Owner, repo.Repo, c.SHA, recursive, page, limit)
+		return t, dir + "/", err
+	}
+	return nil, "", fmt.Errorf("%w: no such directory", gitea.ErrNotFound)
+}
+
+type getBlobIn struct {
+	RepoRef
+	SHA string `json:"sha" jsonschema:"the blob's full SHA, as get_tree lists it"`
+}
+
+type blobOut struct {
+	SHA       string   `json:"sha"`
+	Size      int64    `json:"size"`
+	Binary    bool     `json:"binary,omitempty"`
+	LFS       bool     `json:"lfs_pointer,omitempty"`
+	Content   UserText `json:"content,omitempty"`
+	Truncated bool     `json:"truncated,omitempty"`
+	Note      string   `json:"note,omitempty"`
+}
+
+var getBlob = Def[getBlobIn, blobOut]{
+	Name:  "get_blob",
+	Title: "Get a blob",
+	Desc: "The content of one git blob (a file version) by SHA, e.g. from get_tree. Text is returned with secrets masked " +
+		"and cut to fit; binary blobs are described, not returned.",
+	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
+	Access: Read,
+	Run: func(ctx context.Context, e *Env, in getBlobIn) (blobOut, error) {
+		b, err := e.Blob(ctx, in.Owner, in.Repo, in.SHA)
+		if err != nil {
+			return blobOut{}, err
+		}
+		out := blobOut{SHA: b.SHA, Size: b.Size, LFS: b.LFSOid != nil}
+		data, ok, err := b.Decode()
+		switch {
+		case err != nil:
+			return blobOut{}, err
+		case !ok:
+			out.Note = "blob too large for Gitea to return through its API"
+			return out, nil
+		case isBinary(data):
+			out.Binary, out.Note = true, "binary blob: content not shown"
+			return out, nil
+		}
+		if out.Content, out.Truncated, out.Note, err = fitContent(e, string(data), e.TextBudget()); err != nil {
+			return blobOut{}, err
+		}
+		if out.Truncated {
+			out.Note = joinNotes(out.Note, "content cut to fit: read it by line range with get_file_contents")
+		}
+		if out.LFS {
+			out.Note = joinNotes(out.Note, "this is a Git LFS pointer; the file itself is stored outside git")
+		}
+		return out, nil
+	},
+}
+
+// Bounds of a code search: it scans, it does not query an index.
+const (
+	maxScanFiles      = 50
+	maxScanFileBytes  = 256 << 10
+	maxScanTreePages  = 2
+	maxScanMatches    = 100
+	maxMatchLineBytes = 200
+	maxScanQuery      = 100
+	maxScanBatches    = 4
+	maxBatchPathBytes = 4 << 10 // JSON-encoded paths of one batch, well under the client's bound
+)
+
+// binaryExtensions are skipped by search_code without fetching them.
+var binaryExtensions = map[string]bool{
+	".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".ico": true, ".webp": true, ".bmp": true, ".pdf": true,
+	".zip": true, ".gz": true, ".tgz": true, ".bz2": true, ".xz": true, ".7z": true, ".tar": true, ".jar": true,
+	".class": true, ".exe": true, ".dll": true, ".so": true, ".dylib": true, ".a": true, ".o": true, ".bin": true,
+	".woff": true, ".woff2": true, ".ttf": true, ".otf": true, ".eot": true, ".mp3": true, ".mp4": true, ".mov": true,
+	".wav": true, ".ogg": true, ".psd": true, ".sqlite": true, ".db": true, ".pyc": true, ".wasm": true,
+}
+
+type searchCodeIn struct {
+	RepoRef
+	Query string `json:"query" jsonschema:"text to find, literally and ignoring case"`
+	Ref   string `json:"ref,omitempty" jsonschema:"branch, tag or commit SHA (default: the default branch)"`
+	Path  string `json:"path,omitempty" jsonschema:"search only under this directory"`
+}
+
+type codeMatch struct {
+	Path string   `json:"path"`
+	Line int      `json:"line"`
+	Text UserText `json:"text"`
+}
+
+type codeSearchOut struct {
+	Matches         []codeMatch `json:"matches"`
+	FilesScanned    int         `json:"files_scanned"`
+	FilesSkipped    int         `json:"files_skipped"`
+	FilesNotScanned int         `json:"files_not_scanned"`
+	Truncated       bool        `json:"truncated,omitempty"`
+	Note            string      `json:"note"`
+}
+
+var searchCode = Def[searchCodeIn, codeSearchOut]{
+	Name:  "search_code",
+	Title: "Search code",
+	Desc: "Finds a literal text (case-insensitive) in a repository's files at a ref. Not an index: a bounded scan of at most 50 text files " +
+		"under 256 KiB, in path order, optionally under one directory; counts say what was scanned. Returns path, line, text.",
+	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
+	Access: Read,
+	Schema: func(s *jsonschema.Schema) {
+		one, most := 1, maxScanQuery
+		s.Properties["query"].MinLength, s.Properties["query"].MaxLength = &one, &most
+	},
+	Run: func(ctx context.Context, e *Env, in searchCodeIn) (codeSearchOut, error) {
+		if strings.TrimSpace(in.Query) == "" || strings.ContainsAny(in.Query, "\n\r") {
+			return codeSearchOut{}, &ArgumentError{Field: "query", Problem: "must be one line of non-blank text"}
+		}
+		candidates, out, err := scanCandidates(ctx, e, in)
+		if err != nil {
+			return codeSearchOut{}, err
+		}
+		out.Matches = []codeMatch{}
+		withheld := 0
+		batches, left := scanBatches(candidates)
+		out.FilesNotScanned += left
+		for _, batch := range batches {
+			files, err := e.FilesContents(ctx, in.Owner, in.Repo, in.Ref, batch)
+			if err != nil {
+				return codeSearchOut{}, err
+			}
+			got := map[string]*gitea.Contents{}
+			for _, f := range files {
+				if f != nil {
+					got[f.Path] = f
+				}
+			}
+			for _, p := range batch {
+				f := got[p]
+				var data []byte
+				if f != nil && f.Encoding != "" {
+					data, err = f.Decode()
+				}
+				if f == nil || f.Encoding == "" || err != nil || isBinary(data) {
+					out.FilesSkipped++
+					continue
+				}
+				lines, _, err := maskLines(e, string(data))
+				if err != nil {
+					withheld++
+					out.FilesSkipped++
+					continue
+				}
+				out.FilesScanned++
+				if !out.Truncated {
+					out.Truncated = findMatches(&out.Matches, p, string(data), lines, in.Query)
+				}
+			}
+		}
+		notes := []string{fmt.Sprintf("bounded scan, not an index: at most %d text files under %d KiB are read", maxScanFiles, maxScanFileBytes>>10)}
+		if out.FilesNotScanned > 0 {
+			notes = append(notes, "some files were not scanned: narrow the search with path")
+		}
+		if withheld > 0 {
+			notes = append(notes, fmt.Sprintf("%d file(s) holding secrets withheld", withheld))
+		}
+		if out.Truncated {
+			notes = append(notes, fmt.Sprintf("only the first %d matches returned", maxScanMatches))
+		}
+		out.Note = joinNotes(notes...)
+		return out, nil
+	},
+}
+
+// scanCandidates lists the files search_code will read, in path order, and
+// counts the ones it will not.
+func scanCandidates(ctx context.Context, e *Env, in searchCodeIn) ([]string, codeSearchOut, error) {
+	var out codeSearchOut
+	var candidates []string
+	tree, prefix, err := treeAt(ctx, e, in.RepoRef, in.Ref, in.Path, true, 1, gitea.MaxTreePageSize)
+	for page, listed := 1, 0; ; page++ {
+		if err != nil {
+			return nil, out, err
+		}
+		listed += len(tree.Entries)
+		for _, t := range tree.Entries {
+			if t.Type != "blob" || t.Mode == "120000" {
+				continue
+			}
+			switch p := prefix + t.Path; {
+			case t.Size > maxScanFileBytes || binaryExtensions[strings.ToLower(path.Ext(p))] ||
+				strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }):
+				out.FilesSkipped++
+			case len(candidates) == maxScanFiles:
+				out.FilesNotScanned++
+			default:
+				candidates = append(candidates, p)
+			}
+		}
+		if !tree.Truncated || len(tree.Entries) == 0 {
+			return candidates, out, nil
+		}
+		if page == maxScanTreePages {
+			out.FilesNotScanned += max(tree.TotalCount-listed, 0) // entries never listed, directories among them
+			return candidates, out, nil
+		}
+		tree, err = e.Tree(ctx, in.Owner, in.Repo, tree.SHA, true, page+1, gitea.MaxTreePageSize)
+	}
+}
+
+// scanBatches groups paths into batches Gitea takes in one call, at most
+// maxScanBatches of them; the paths left out are returned apart.
+func scanBatches(paths []string) (batches [][]string, left int) {
+	var cur []string
+	size := 0
+	for i, p := range paths {
+		n := jsonTextLen(p) + 3 // quotes and comma
+		if len(cur) == gitea.MaxFilesPerBatch || (len(cur) > 0 && size+n > maxBatchPathBytes) {
+			batches, cur, size = append(batches, cur), nil, 0
+		}
+		if len(batches) == maxScanBatches {
+			return batches, left + len(paths) - i
+		}
+		if n > maxBatchPathBytes {
+			left++
+			continue
+		}
+		cur, size = append(cur, p), size+n
+	}
+	if len(cur) > 0 {
+		batches = append(batches, cur)
+	}
+	return batches, left
+}
+
+// findMatches appends the lines of text holding query (ignoring case) to
+// matches, showing them from masked, the same lines with secrets handled.
+// It reports whether it stopped at the match limit.
+func findMatches(matches *[]codeMatch, file, text string, masked []string, query string) bool {
+	q := strings.ToLower(query)
+	n := 0
+	for l := range strings.Lines(text) {
+		n++
+		lower := strings.ToLower(l)
+		i := strings.Index(lower, q)
+		if i < 0 {
+			continue
+		}
+		if len(*matches) == maxScanMatches {
+			return true
+		}
+		show := strings.TrimRight(masked[n-1], "\r\n")
+		if len(lower) != len(l) || show != strings.TrimRight(l, "\r\n") {
+			i = 0 // offsets differ: show the line from its start
+		}
+		start := max(0, i-maxMatchLineBytes/2)
+		for start > 0 && !utf8.RuneStart(show[start]) {
+			start--
+		}
+		s, _ := Cut(show[start:], maxMatchLineBytes)
+		*matches = append(*matches, codeMatch{Path: file, Line: n, Text: UserText(s)})
+	}
+	return false
 }
