@@ -36,9 +36,10 @@ var secretPatterns = []*regexp.Regexp{
 	regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b`), // JWTs
 	// Credentials in URLs: scheme://user:password@host.
 	regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]+:([^\s/@]+)@`),
-	// .env and config assignments whose key names a secret:
-	// API_KEY=..., "password": "...", db_password: ...
-	regexp.MustCompile(`(?im)^[ \t]*(?:export[ \t]+)?["']?[A-Za-z0-9_.-]*(?:secret|passw(?:or)?d|passwd|token|api[_-]?key|apikey|private[_-]?key|access[_-]?key|credential)[A-Za-z0-9_.-]*["']?[ \t]*[:=][ \t]*["']?([^\s"'#=][^"'\n#]*)`),
+	// .env and config assignments whose key names a secret, also as an
+	// added or removed line of a diff:
+	// API_KEY=..., "password": "...", db_password: ..., +deploy_token = ...
+	regexp.MustCompile(`(?im)^[+-]?[ \t]*(?:export[ \t]+)?["']?[A-Za-z0-9_.-]*(?:secret|passw(?:or)?d|passwd|token|api[_-]?key|apikey|private[_-]?key|access[_-]?key|credential)[A-Za-z0-9_.-]*["']?[ \t]*[:=][ \t]*["']?([^\s"'#=][^"'\n#]*)`),
 }
 
 // placeholders are values that are obviously not secrets; masking them
@@ -55,7 +56,6 @@ func MaskSecrets(s string) (string, int) {
 			if len(sub) >= 4 && sub[2] >= 0 { // mask the captured secret only
 				secret := strings.TrimSpace(m[sub[2]:sub[3]])
 				if placeholders.MatchString(secret) || strings.ContainsAny(secret, "()") { // a placeholder, or code
-
 					return m
 				}
 				found++

@@ -85,3 +85,11 @@ func TestMaskSecretsLeavesCodeAlone(t *testing.T) {
 		t.Errorf("MaskSecrets changed ordinary code (%d found):\n%s", n, got)
 	}
 }
+
+func TestMaskSecretsInDiffs(t *testing.T) {
+	diff := "@@ -1,2 +1,2 @@\n-deploy_token = old-secret-value-1\n+deploy_token = new-secret-value-2\n context line\n"
+	got, n := MaskSecrets(diff)
+	if n != 2 || strings.Contains(got, "secret-value") || !strings.Contains(got, "+deploy_token = "+Masked) {
+		t.Errorf("MaskSecrets(diff) = %q (%d found), want both values masked", got, n)
+	}
+}

@@ -228,41 +228,6 @@ func takeLines(lines []string, first, last, budget int) (text string, end int, c
 	return b.String(), last, false
 }
 
-// jsonTextLen is the length of s encoded as a JSON string, without the quotes.
-func jsonTextLen(s string) int {
-	n := 0
-	for _, r := range s {
-		n += jsonRuneLen(r)
-	}
-	return n
-}
-
-func jsonRuneLen(r rune) int {
-	switch {
-	case r == '"' || r == '\\' || r == '\n' || r == '\r' || r == '\t':
-		return 2
-	case r < 0x20 || r == '<' || r == '>' || r == '&' || r == '\u2028' || r == '\u2029' || r == utf8.RuneError:
-		return 6
-	}
-	return utf8.RuneLen(r)
-}
-
-// fitJSON cuts s, at a line end when it can, so that its JSON encoding
-// takes at most budget bytes.
-func fitJSON(s string, budget int) (string, bool) {
-	size := 0
-	for i, r := range s {
-		size += jsonRuneLen(r)
-		if size > budget {
-			if j := strings.LastIndexByte(s[:i], '\n'); j >= 0 {
-				return s[:j+1], true
-			}
-			return s[:i], true
-		}
-	}
-	return s, false
-}
-
 // jsonSize is the length of v's JSON encoding.
 func jsonSize(v any) (int, error) {
 	b, err := json.Marshal(v)

@@ -1,12 +1,10 @@
 package tools
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/google/jsonschema-go/jsonschema"
 
@@ -175,7 +173,7 @@ func fetchFile(ctx context.Context, e *Env, id, owner, repo, path string) (fetch
 		return fetchOut{}, err
 	}
 	meta := map[string]string{"type": "file", "sha": f.SHA, "untrusted_text": "true"}
-	if looksBinary(data) {
+	if isBinary(data) {
 		return fetchOut{ID: id, Title: f.Path, Text: fmt.Sprintf("binary file, %d bytes: content not shown", f.Size), URL: f.HTMLURL, Metadata: meta}, nil
 	}
 	text, truncated, note, err := e.Content(string(data))
@@ -196,9 +194,6 @@ func clean(s string, max int) string {
 	s, _ = Cut(textsafe.Clean(s), max)
 	return s
 }
-
-// looksBinary reports whether data is not text worth showing a model.
-func looksBinary(data []byte) bool { return bytes.IndexByte(data, 0) >= 0 || !utf8.Valid(data) }
 
 // firstWords keeps a query within max bytes on a character boundary.
 func firstWords(q string, max int) string {
