@@ -21,6 +21,12 @@ func (e *ArgumentError) Error() string {
 	return "invalid argument " + e.Field + ": " + e.Problem
 }
 
+// Notice is a tool failure whose text the tool wrote itself, fixed and
+// safe to show, such as "Gitea Actions is disabled for this repository".
+type Notice string
+
+func (n Notice) Error() string { return string(n) }
+
 // ErrorResult turns a tool failure into a result the model can act on. The
 // texts are fixed per kind of failure; Gitea's own messages never pass.
 func ErrorResult(err error) *mcp.CallToolResult { return ErrorText(errorText(err)) }
@@ -35,9 +41,12 @@ func ErrorText(msg string) *mcp.CallToolResult {
 
 func errorText(err error) string {
 	var argErr *ArgumentError
+	var notice Notice
 	switch {
 	case errors.As(err, &argErr):
 		return argErr.Error()
+	case errors.As(err, &notice):
+		return notice.Error()
 	case errors.Is(err, gitea.ErrInvalidArgument):
 		return err.Error() // our own validation message, naming the argument
 	case errors.Is(err, gitea.ErrNotFound):
