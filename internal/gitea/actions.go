@@ -238,14 +238,18 @@ func (c *Client) JobLog(ctx context.Context, owner, repo string, id int64, limit
 	if limit < 1 {
 		return nil, invalid("limit must be positive")
 	}
-	// The whole log, within the endpoint's response limit, is read so that
-	// its size is known; only its tail is kept.
-	text, partial, err := c.getText(ctx, "GET /api/v1/repos/{owner}/{repo}/actions/jobs/{job_id}/logs",
-		p+"/actions/jobs/"+strconv.FormatInt(id, 10)+"/logs", nil, int(c.endpoint.maxBody), true)
+	// The log is read through so that its size is known; only a little
+	// more than its tail is held.
+	text, total, err := c.getTail(ctx, "GET /api/v1/repos/{owner}/{repo}/actions/jobs/{job_id}/logs",
+		p+"/actions/jobs/"+strconv.FormatInt(id, 10)+"/logs", nil, limit+logTailSlack)
 	if err != nil {
 		return nil, err
 	}
-	log := &JobLog{Text: text, Size: int64(len(text)), Partial: partial}
+	log := &JobLog{Text: text, Size: total, Partial: total < 0}
+	if log.Partial {
+		log.Size = maxTailRead
+	}
+	before := log.Size - int64(len(text)) // bytes the tail read already left out
 	if len(text) > limit {
 		start := len(text) - limit
 		if nl := strings.IndexByte(text[start:min(len(text), start+logTailSlack)], '\n'); nl >= 0 && start+nl+1 < len(text) {
@@ -254,7 +258,8 @@ func (c *Client) JobLog(ctx context.Context, owner, repo string, id int64, limit
 		for start < len(text) && !utf8.RuneStart(text[start]) {
 			start++
 		}
-		log.Text, log.Omitted = text[start:], int64(start)
+		log.Text = text[start:]
 	}
+	log.Omitted = before + int64(len(text)-len(log.Text))
 	return log, nil
 }

@@ -206,33 +206,60 @@ func (e *Endpoint) send(ctx context.Context, c call, out any) (http.Header, erro
 	return resp.Header, nil
 }
 
-// sendText performs c and returns a text answer (a diff, a log) of at most
-// limit bytes: its beginning, or with tail its end. truncated says whether
-// anything was left out. Bodies beyond the endpoint's response limit are
-// not read further.
-func (e *Endpoint) sendText(ctx context.Context, c call, limit int, tail bool) (text string, truncated bool, err error) {
+// sendText performs c and returns the beginning of a text answer (a diff)
+// of at most limit bytes; truncated says whether anything was left out.
+func (e *Endpoint) sendText(ctx context.Context, c call, limit int) (text string, truncated bool, err error) {
 	resp, err := e.roundTrip(ctx, c)
 	if err != nil {
 		return "", false, err
 	}
 	defer closeBody(resp)
-	body, err := io.ReadAll(io.LimitReader(resp.Body, e.maxBody+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
 	if err != nil {
 		return "", false, &APIError{Op: c.op, Status: resp.StatusCode, kind: ErrUnavailable, cause: err}
 	}
-	truncated = int64(len(body)) > e.maxBody
-	if truncated {
-		body = body[:e.maxBody]
-	}
 	if len(body) > limit {
-		truncated = true
-		if tail {
-			body = body[len(body)-limit:]
-		} else {
-			body = body[:limit]
+		return string(body[:limit]), true, nil
+	}
+	return string(body), false, nil
+}
+
+// maxTailRead bounds how much of a text answer sendTail reads to find its end.
+const maxTailRead = 256 << 20
+
+// sendTail performs c and returns the last limit bytes of a text answer (a
+// log) and the size of the whole answer. It reads the answer through,
+// holding at most twice limit bytes, up to maxTailRead; past that, total is
+// negative and the text is the end of what was read.
+func (e *Endpoint) sendTail(ctx context.Context, c call, limit int) (text string, total int64, err error) {
+	resp, err := e.roundTrip(ctx, c)
+	if err != nil {
+		return "", 0, err
+	}
+	defer closeBody(resp)
+	buf := make([]byte, 0, 2*limit)
+	chunk := make([]byte, 32<<10)
+	for total < maxTailRead {
+		n, rerr := resp.Body.Read(chunk)
+		total += int64(n)
+		buf = append(buf, chunk[:n]...)
+		if len(buf) > 2*limit {
+			buf = append(buf[:0], buf[len(buf)-limit:]...)
+		}
+		if errors.Is(rerr, io.EOF) {
+			break
+		}
+		if rerr != nil {
+			return "", 0, &APIError{Op: c.op, Status: resp.StatusCode, kind: ErrUnavailable, cause: rerr}
 		}
 	}
-	return string(body), truncated, nil
+	if total >= maxTailRead {
+		total = -1
+	}
+	if len(buf) > limit {
+		buf = buf[len(buf)-limit:]
+	}
+	return string(buf), total, nil
 }
 
 func (e *Endpoint) decode(resp *http.Response, out any) error {

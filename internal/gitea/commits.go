@@ -158,7 +158,7 @@ func (c *Client) CommitDiff(ctx context.Context, owner, repo, sha string, limit 
 	if limit < 1 {
 		return "", false, invalid("limit must be positive")
 	}
-	return c.getText(ctx, "GET /api/v1/repos/{owner}/{repo}/git/commits/{sha}.diff", p+"/git/commits/"+strings.ToLower(sha)+".diff", nil, limit, false)
+	return c.getText(ctx, "GET /api/v1/repos/{owner}/{repo}/git/commits/{sha}.diff", p+"/git/commits/"+strings.ToLower(sha)+".diff", nil, limit)
 }
 
 // comparePath validates base and head and returns the compare path for base...head.
@@ -202,7 +202,7 @@ func (c *Client) CompareDiff(ctx context.Context, owner, repo, base, head string
 	if limit < 1 {
 		return "", false, invalid("limit must be positive")
 	}
-	return c.getText(ctx, "GET /api/v1/repos/{owner}/{repo}/compare/{basehead}?output=diff", path, url.Values{"output": {"diff"}}, limit, false)
+	return c.getText(ctx, "GET /api/v1/repos/{owner}/{repo}/compare/{basehead}?output=diff", path, url.Values{"output": {"diff"}}, limit)
 }
 
 // CombinedStatus returns the latest status of each context on the commit

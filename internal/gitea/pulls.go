@@ -133,7 +133,7 @@ func (c *Client) PullRequestDiff(ctx context.Context, owner, repo string, number
 	if limit < 1 {
 		return "", false, invalid("limit must be positive")
 	}
-	return c.getText(ctx, "GET /api/v1/repos/{owner}/{repo}/pulls/{number}.diff", p+".diff", nil, limit, false)
+	return c.getText(ctx, "GET /api/v1/repos/{owner}/{repo}/pulls/{number}.diff", p+".diff", nil, limit)
 }
 
 // PullRequestFile is a file a pull request changes.

@@ -112,10 +112,18 @@ func (c *Client) get(ctx context.Context, op, path string, q url.Values, out any
 	return c.endpoint.send(ctx, call{op: op, path: path, query: q, token: c.token}, out)
 }
 
-// getText is get for text answers (diffs, logs); see Endpoint.sendText.
-func (c *Client) getText(ctx context.Context, op, path string, q url.Values, limit int, tail bool) (string, bool, error) {
+// getText is get for the beginning of a text answer (a diff); see Endpoint.sendText.
+func (c *Client) getText(ctx context.Context, op, path string, q url.Values, limit int) (string, bool, error) {
 	if c.token == "" {
 		return "", false, &APIError{Op: op, kind: ErrUnauthorized}
 	}
-	return c.endpoint.sendText(ctx, call{op: op, path: path, query: q, token: c.token}, limit, tail)
+	return c.endpoint.sendText(ctx, call{op: op, path: path, query: q, token: c.token}, limit)
+}
+
+// getTail is get for the end of a text answer (a log); see Endpoint.sendTail.
+func (c *Client) getTail(ctx context.Context, op, path string, q url.Values, limit int) (string, int64, error) {
+	if c.token == "" {
+		return "", 0, &APIError{Op: op, kind: ErrUnauthorized}
+	}
+	return c.endpoint.sendTail(ctx, call{op: op, path: path, query: q, token: c.token}, limit)
 }

@@ -43,7 +43,7 @@ const (
 	WorkflowJob       = "build"
 	WorkflowQueuedJob = "deploy"
 	// JobLogSecret appears in JobLog's last lines; tools must mask it.
-	JobLogSecret = "AKIAIOSFODNN7EXAMPLE"
+	JobLogSecret = "AKIAIOSFODNN7EXAMPLE" // #nosec G101 -- AWS's documented example key, a fixture for masking
 	// JobLogLastLine is the last line of JobLog.
 	JobLogLastLine = "error: build failed with exit code 2"
 
