@@ -14,10 +14,10 @@ const MaxFilesPerBatch = 25
 // maxBatchQuery bounds the encoded path list of one batch, keeping the URL short.
 const maxBatchQuery = 6 << 10
 
-// Directory lists the entries of directory path in owner/repo at ref (the
-// default branch when empty); an empty path is the repository root. Entries
-// carry no content. A file is reported as ErrInvalidArgument.
-func (c *Client) Directory(ctx context.Context, owner, repo, path, ref string) ([]Contents, error) {
+// contents fetches the contents API's answer for path in owner/repo at ref
+// (the default branch when empty; an empty path is the repository root): a
+// JSON object for a file, an array for a directory.
+func (c *Client) contents(ctx context.Context, owner, repo, path, ref string) (json.RawMessage, error) {
 	p, err := repoPath(owner, repo)
 	if err != nil {
 		return nil, err
@@ -39,6 +39,37 @@ func (c *Client) Directory(ctx context.Context, owner, repo, path, ref string) (
 	}
 	var raw json.RawMessage
 	if _, err := c.get(ctx, op, target, q, &raw); err != nil {
+		return nil, err
+	}
+	return raw, nil
+}
+
+// FileContents returns the file at path in owner/repo at ref (the default
+// branch when ref is empty). A directory is reported as ErrInvalidArgument.
+func (c *Client) FileContents(ctx context.Context, owner, repo, path, ref string) (*Contents, error) {
+	if path == "" {
+		return nil, invalid("path must name a file")
+	}
+	raw, err := c.contents(ctx, owner, repo, path, ref)
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) > 0 && raw[0] == '[' {
+		return nil, invalid("path is a directory, not a file")
+	}
+	var f Contents
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return nil, fmt.Errorf("%w: contents are not the expected JSON", ErrBadResponse)
+	}
+	return &f, nil
+}
+
+// Directory lists the entries of directory path in owner/repo at ref (the
+// default branch when empty); an empty path is the repository root. Entries
+// carry no content. A file is reported as ErrInvalidArgument.
+func (c *Client) Directory(ctx context.Context, owner, repo, path, ref string) ([]Contents, error) {
+	raw, err := c.contents(ctx, owner, repo, path, ref)
+	if err != nil {
 		return nil, err
 	}
 	if len(raw) > 0 && raw[0] != '[' {

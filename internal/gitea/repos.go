@@ -2,8 +2,6 @@ package gitea
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 )
@@ -59,38 +57,6 @@ func (c *Client) Repository(ctx context.Context, owner, repo string) (*Repositor
 		return nil, err
 	}
 	return &r, nil
-}
-
-// FileContents returns the file at path in owner/repo at ref (the default
-// branch when ref is empty). A directory is reported as ErrInvalidArgument.
-func (c *Client) FileContents(ctx context.Context, owner, repo, path, ref string) (*Contents, error) {
-	p, err := repoPath(owner, repo)
-	if err != nil {
-		return nil, err
-	}
-	escaped, err := escapeRepoPath(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkRef(ref); err != nil {
-		return nil, err
-	}
-	var q url.Values
-	if ref != "" {
-		q = url.Values{"ref": {ref}}
-	}
-	var raw json.RawMessage
-	if _, err := c.get(ctx, "GET /api/v1/repos/{owner}/{repo}/contents/{path}", p+"/contents/"+escaped, q, &raw); err != nil {
-		return nil, err
-	}
-	if len(raw) > 0 && raw[0] == '[' {
-		return nil, invalid("path is a directory, not a file")
-	}
-	var f Contents
-	if err := json.Unmarshal(raw, &f); err != nil {
-		return nil, fmt.Errorf("%w: contents are not the expected JSON", ErrBadResponse)
-	}
-	return &f, nil
 }
 
 func repoPath(owner, repo string) (string, error) {

@@ -3,7 +3,6 @@ package tools
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -342,103 +341,4 @@ func joinNotes(notes ...string) string {
 		}
 	}
 	return strings.Join(kept, "; ")
-}
-
-// diffFile is one file of a unified git diff, with its changed-line counts.
-type diffFile struct {
-	Path      string
-	Status    string // added, deleted, renamed, copied or modified
-	Additions int
-	Deletions int
-}
-
-// parseGitDiffFiles lists the files of a git diff in order. When cut, the
-// text ended early and its last file, whose counts may be partial, is left out.
-func parseGitDiffFiles(diff string, cut bool) []diffFile {
-	var files []diffFile
-	var cur *diffFile
-	inHunk := false
-	for line := range strings.Lines(diff) {
-		line = strings.TrimSuffix(line, "\n")
-		if strings.HasPrefix(line, "diff --git ") {
-			files = append(files, diffFile{Path: diffGitPath(line[len("diff --git "):]), Status: "modified"})
-			cur, inHunk = &files[len(files)-1], false
-			continue
-		}
-		if cur == nil {
-			continue // a root commit's header, before the first file
-		}
-		if inHunk {
-			switch {
-			case strings.HasPrefix(line, "+"):
-				cur.Additions++
-			case strings.HasPrefix(line, "-"):
-				cur.Deletions++
-			}
-			continue
-		}
-		switch {
-		case strings.HasPrefix(line, "@@"):
-			inHunk = true
-		case strings.HasPrefix(line, "new file mode"):
-			cur.Status = "added"
-		case strings.HasPrefix(line, "deleted file mode"):
-			cur.Status = "deleted"
-		case strings.HasPrefix(line, "rename to "):
-			cur.Status, cur.Path = "renamed", unquoteGitPath(line[len("rename to "):])
-		case strings.HasPrefix(line, "copy to "):
-			cur.Status, cur.Path = "copied", unquoteGitPath(line[len("copy to "):])
-		case strings.HasPrefix(line, "+++ "):
-			if p := unquoteGitPath(line[len("+++ "):]); strings.HasPrefix(p, "b/") {
-				cur.Path = p[2:]
-			}
-		}
-	}
-	if cut && len(files) > 0 {
-		files = files[:len(files)-1]
-	}
-	return files
-}
-
-// parseGitDiff returns the files of a diff by path.
-func parseGitDiff(diff string, cut bool) map[string]diffFile {
-	files := parseGitDiffFiles(diff, cut)
-	byPath := make(map[string]diffFile, len(files))
-	for _, f := range files {
-		byPath[f.Path] = f
-	}
-	return byPath
-}
-
-// diffGitPath reads the new path from the rest of a "diff --git a/X b/Y"
-// line. Ambiguous names (a rename with spaces) are fixed by later header lines.
-func diffGitPath(rest string) string {
-	if strings.HasPrefix(rest, `"`) {
-		if q, err := strconv.QuotedPrefix(rest); err == nil {
-			return strings.TrimPrefix(unquoteGitPath(strings.TrimPrefix(rest[len(q):], " ")), "b/")
-		}
-	}
-	if n := len(rest) - 5; n > 0 && n%2 == 0 && strings.HasPrefix(rest, "a/") {
-		n /= 2
-		if rest[2+n:5+n] == " b/" && rest[2:2+n] == rest[5+n:] {
-			return rest[2 : 2+n]
-		}
-	}
-	if i := strings.LastIndex(rest, ` "b/`); i >= 0 {
-		return strings.TrimPrefix(unquoteGitPath(rest[i+1:]), "b/")
-	}
-	if i := strings.LastIndex(rest, " b/"); i >= 0 {
-		return rest[i+3:]
-	}
-	return rest
-}
-
-// unquoteGitPath undoes git's C-style quoting of unusual file names.
-func unquoteGitPath(s string) string {
-	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
-		if u, err := strconv.Unquote(s); err == nil {
-			return u
-		}
-	}
-	return s
 }

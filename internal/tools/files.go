@@ -178,34 +178,6 @@ func maskLineSlice(e *Env, lines []string) (masked int, err error) {
 	return masked, nil
 }
 
-// maskDiff handles the secrets of a unified diff per the options. The lines
-// of its hunks are checked without their +, - or space prefix, so that
-// assignments and key blocks are found as they are in files.
-func maskDiff(e *Env, diff string) (string, int, error) {
-	lines := splitLines(diff)
-	var at []int
-	var body []string
-	inHunk := false
-	for i, l := range lines {
-		switch {
-		case strings.HasPrefix(l, "diff --git "):
-			inHunk = false
-		case strings.HasPrefix(l, "@@"):
-			inHunk = true
-		case inHunk && l != "" && strings.ContainsRune("+- ", rune(l[0])):
-			at, body = append(at, i), append(body, l[1:])
-		}
-	}
-	n, err := maskLineSlice(e, body)
-	if err != nil {
-		return "", 0, err
-	}
-	for j, i := range at {
-		lines[i] = lines[i][:1] + body[j]
-	}
-	return strings.Join(lines, ""), n, nil
-}
-
 // takeLines joins lines first..last (1-based, inclusive) while their JSON
 // encoding fits budget. end is the last line taken; cut says whether fewer
 // were taken than asked. A first line alone over budget is cut to fit.

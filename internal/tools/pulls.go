@@ -3,7 +3,6 @@ package tools
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -246,57 +245,6 @@ var getPullRequestDiff = Def[getPullRequestDiffIn, pullDiffOut]{
 		}
 		return out, nil
 	},
-}
-
-// fileDiff returns the part of a unified diff that concerns path: the
-// section from its "diff --git" header to the next.
-func fileDiff(diff, path string) (string, bool) {
-	for len(diff) > 0 {
-		end := strings.Index(diff[1:], "\ndiff --git ")
-		section := diff
-		if end >= 0 {
-			section, diff = diff[:end+2], diff[end+2:]
-		} else {
-			diff = ""
-		}
-		header, _, _ := strings.Cut(section, "\n")
-		if diffHeaderNames(header, path) {
-			return section, true
-		}
-	}
-	return "", false
-}
-
-// diffHeaderNames reports whether a "diff --git a/X b/Y" header names path
-// as X or Y. Git quotes names holding special characters, in C style.
-func diffHeaderNames(header, path string) bool {
-	rest, ok := strings.CutPrefix(header, "diff --git ")
-	if !ok {
-		return false
-	}
-	if strings.HasSuffix(rest, " b/"+path) || strings.HasPrefix(rest, "a/"+path+" b/") {
-		return true
-	}
-	for i := 0; i < len(rest); i++ {
-		if rest[i] != '"' {
-			continue
-		}
-		j := i + 1
-		for j < len(rest) && rest[j] != '"' {
-			if rest[j] == '\\' {
-				j++
-			}
-			j++
-		}
-		if j >= len(rest) {
-			return false
-		}
-		if name, err := strconv.Unquote(rest[i : j+1]); err == nil && (name == "a/"+path || name == "b/"+path) {
-			return true
-		}
-		i = j
-	}
-	return false
 }
 
 type listPullPageIn struct {
