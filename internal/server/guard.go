@@ -31,7 +31,7 @@ func (s *Server) callTool(ctx context.Context, p *auth.Principal, name string, a
 	case res.IsError:
 		outcome = "tool_error"
 	}
-	s.log.Info("tool call", "tool", name, "user", p.Login, "user_id", p.UserID, "outcome", outcome,
+	s.log.Info("tool call", "tool", name, "caller", p, "outcome", outcome,
 		"duration_ms", time.Since(start).Milliseconds())
 	return res, err
 }

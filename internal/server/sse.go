@@ -191,7 +191,7 @@ func (s *Server) serveSSEMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	p := auth.PrincipalFrom(r.Context())
 	if p == nil || p.UserID != sess.owner {
-		s.log.Warn("sse post into another user's session refused", "user", p.Login, "user_id", p.UserID)
+		s.log.Warn("sse post into another user's session refused", "caller", p)
 		writeError(w, http.StatusForbidden, "session_forbidden", "this session belongs to another user")
 		return
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/auth"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/config"
 )
 
@@ -93,5 +95,14 @@ func TestSharedTokenModeAndProtections(t *testing.T) {
 				t.Errorf("%s %s = %d %s, want %d containing %q", tt.method, tt.target, rec.Code, rec.Body, tt.wantStatus, tt.wantBody)
 			}
 		})
+	}
+}
+
+// TestCallToolWithoutPrincipalRefuses: the call path refuses a call that
+// reached it without a verified caller, rather than run or crash.
+func TestCallToolWithoutPrincipalRefuses(t *testing.T) {
+	s := newTestServer(t, &fakeGitea{}, nil)
+	if _, err := s.callTool(t.Context(), nil, "get_me", nil); !errors.Is(err, auth.ErrNoToken) {
+		t.Errorf("callTool without a principal = %v, want ErrNoToken", err)
 	}
 }
