@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -23,7 +24,19 @@ func (s *Server) streamableHandler() http.Handler {
 		DisableLocalhostProtection: true,
 		MaxRequestBodyBytes:        s.cfg.MaxRequestBodyBytes,
 	})
-	return s.protect(s.requireAuth(pathMCP, s.scopeChallenge(pathMCP, h)))
+	return s.protect(s.requireAuth(pathMCP, s.scopeChallenge(pathMCP, streamsOutliveWriteTimeout(h))))
+}
+
+// streamsOutliveWriteTimeout clears the server's write deadline for the
+// standalone event stream a client opens with GET, which stays open for
+// server notifications far longer than any one response.
+func streamsOutliveWriteTimeout(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // rpcCall is the part of a JSON-RPC message the scope check reads.
