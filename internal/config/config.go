@@ -219,6 +219,10 @@ func (l *loader) build() *Config {
 	cfg.ListenAddr = l.listenAddr()
 	cfg.PublicBaseURL = l.baseURL("PUBLIC_BASE_URL", false, "the URL clients reach this server at, e.g. https://mcp.example.com")
 	if cfg.PublicBaseURL == nil && cfg.ListenAddr != "" {
+		if !IsLoopbackAddr(cfg.ListenAddr) {
+			// Clients must be told a real URL: "http://0.0.0.0:8080" is none.
+			l.problem("PUBLIC_BASE_URL", "is required when LISTEN_ADDR is not a loopback address: the URL clients reach this server at, e.g. https://mcp.example.com")
+		}
 		cfg.PublicBaseURL = &url.URL{Scheme: "http", Host: cfg.ListenAddr}
 	}
 	cfg.LogLevel = l.logLevel()

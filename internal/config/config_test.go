@@ -78,8 +78,9 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		{name: "bad enums and numbers", environ: oauthEnv("LOG_LEVEL=loud", "LOG_FORMAT=xml", "REQUEST_TIMEOUT_SECONDS=0", "OAUTH_MODE=maybe"),
 			want: []string{"OAUTH_MODE", "LOG_LEVEL", "LOG_FORMAT", "REQUEST_TIMEOUT_SECONDS"}},
 		{name: "bad listen address", environ: oauthEnv("LISTEN_ADDR=localhost"), want: []string{"LISTEN_ADDR"}},
-		{name: "shared token on every interface", environ: []string{"GITEA_URL=http://g", "OAUTH_MODE=false", "GITEA_TOKEN=t", "LISTEN_ADDR=:8080"},
-			want: []string{"LISTEN_ADDR"}},
+		{name: "shared token on every interface", environ: []string{"GITEA_URL=http://g", "OAUTH_MODE=false", "GITEA_TOKEN=t", "LISTEN_ADDR=:8080",
+			"PUBLIC_BASE_URL=https://mcp.example.com"}, want: []string{"LISTEN_ADDR"}},
+		{name: "every interface without a public URL", environ: oauthEnv("LISTEN_ADDR=0.0.0.0:8080"), want: []string{"PUBLIC_BASE_URL"}},
 		{name: "bad origin and numbers", environ: oauthEnv("ALLOWED_ORIGINS=https://ok.example,chat.example.com", "OAUTH_CACHE_TTL_SECONDS=0",
 			"MAX_REQUEST_BODY_BYTES=10", "MCP_STATELESS=sometimes"), want: []string{"OAUTH_CACHE_TTL_SECONDS", "MCP_STATELESS", "ALLOWED_ORIGINS", "MAX_REQUEST_BODY_BYTES"}},
 		{name: "bad public URL", environ: oauthEnv("PUBLIC_BASE_URL=mcp.example.com"), want: []string{"PUBLIC_BASE_URL"}},
@@ -203,7 +204,7 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestSharedTokenMayListenWideWhenTold(t *testing.T) {
-	cfg, err := load(t, nil, []string{"GITEA_URL=http://g", "OAUTH_MODE=false", "GITEA_TOKEN=t", "LISTEN_ADDR=0.0.0.0:8080",
+	cfg, err := load(t, nil, []string{"GITEA_URL=http://g", "OAUTH_MODE=false", "GITEA_TOKEN=t", "LISTEN_ADDR=0.0.0.0:8080", "PUBLIC_BASE_URL=http://mcp.internal:8080",
 		"ALLOW_NON_LOOPBACK_SHARED_TOKEN=true", "ALLOWED_ORIGINS=https://Chat.Example.com/", "ALLOWED_HOSTS=mcp.internal, ,"})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
