@@ -245,3 +245,21 @@ func TestErrorIs(t *testing.T) {
 		})
 	}
 }
+
+// FuzzChallengeParam: a challenge parameter stays an RFC 6750 quoted-string
+// whatever the value, so no description can break or extend the header.
+func FuzzChallengeParam(f *testing.F) {
+	f.Add("the grant holds \"odd\" words\\ and\r\nnew: lines")
+	f.Fuzz(func(t *testing.T, value string) {
+		p := param("error_description", value)
+		inner := strings.TrimSuffix(strings.TrimPrefix(p, `error_description="`), `"`)
+		if len(inner) != len(p)-len(`error_description=""`) || strings.ContainsAny(inner, "\"\\\r\n") {
+			t.Fatalf("param(%q) = %s breaks the quoted-string", value, p)
+		}
+		for _, r := range inner {
+			if r < 0x20 || r > 0x7e {
+				t.Fatalf("param(%q) = %s holds %q", value, p, r)
+			}
+		}
+	})
+}

@@ -144,3 +144,27 @@ func TestCallRefusesBadArguments(t *testing.T) {
 		}
 	}
 }
+
+// FuzzToolArguments: whatever the arguments, validation either refuses them
+// with an ArgumentError or passes a JSON object on; it never panics.
+func FuzzToolArguments(f *testing.F) {
+	f.Add(`{"owner":"alice","repo":"notes","path":"docs/guide.md"}`)
+	f.Add(`{"owner":"a","repo":"b","path":"../x","start_line":-1}`)
+	f.Add(`[]`)
+	f.Add(`{"owner":{"$ref":"#"}}`)
+	tool := getFileContents.Tool()
+	f.Fuzz(func(t *testing.T, args string) {
+		out, err := tool.validate(json.RawMessage(args))
+		if err != nil {
+			var argErr *ArgumentError
+			if !errors.As(err, &argErr) {
+				t.Fatalf("validate(%q) error %v is not an ArgumentError", args, err)
+			}
+			return
+		}
+		var v map[string]any
+		if json.Unmarshal(out, &v) != nil {
+			t.Fatalf("validate(%q) passed on %q, not a JSON object", args, out)
+		}
+	})
+}
