@@ -158,3 +158,22 @@ func TestStdioWithPersonalAccessToken(t *testing.T) {
 		t.Errorf("list_issues with a token lacking read:issue = %s (error %v), want forbidden", text, isErr)
 	}
 }
+
+// TestBinaryNamesItsRealPort: with --listen 127.0.0.1:0 and no
+// PUBLIC_BASE_URL, the metadata names the port the server got.
+func TestBinaryNamesItsRealPort(t *testing.T) {
+	g := needGitea(t)
+	app, err := g.App(t.Context(), readScopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _, _ := startBinary(t, g, app)
+	res := do(t, "GET", base+"/.well-known/oauth-protected-resource/mcp", "", nil)
+	if !strings.Contains(res.body, `"resource":"`+base+`/mcp"`) {
+		t.Errorf("metadata = %s, want resource %s/mcp", res.body, base)
+	}
+	if res := do(t, "POST", base+"/mcp/tool/call", "", `{"tool":"get_me"}`); res.status != 401 ||
+		!strings.Contains(res.header.Get("WWW-Authenticate"), `resource_metadata="`+base+`/.well-known/oauth-protected-resource/mcp/tool/call"`) {
+		t.Errorf("challenge = %d %q", res.status, res.header.Get("WWW-Authenticate"))
+	}
+}

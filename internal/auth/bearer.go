@@ -18,7 +18,8 @@ const maxTokenLen = 4096
 
 // BearerToken returns the request's bearer token. It accepts exactly one
 // Authorization header with the Bearer scheme (any case). It refuses, with
-// [ErrInvalidRequest], a token in the query string or a form body, several
+// [ErrInvalidRequest], a token in the query string, any form body (this
+// server takes JSON, and a form is where clients put tokens), several
 // Authorization headers, and a malformed header; it answers [ErrNoToken]
 // when there is no Bearer credential at all.
 func BearerToken(r *http.Request) (string, error) {
@@ -26,7 +27,7 @@ func BearerToken(r *http.Request) (string, error) {
 		return "", invalidRequest("tokens are accepted only in the Authorization header, never in the URL")
 	}
 	if isForm(r) {
-		return "", invalidRequest("tokens are accepted only in the Authorization header, never in a form body")
+		return "", invalidRequest("send JSON (Content-Type: application/json): form bodies are refused, as a token must never travel in one")
 	}
 	values := r.Header.Values("Authorization")
 	switch len(values) {

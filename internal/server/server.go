@@ -192,6 +192,10 @@ func (s *Server) ServeStdio(ctx context.Context, in io.ReadCloser, out io.WriteC
 // it stops accepting, lets requests in flight finish for up to 15 seconds,
 // and returns nil after a clean shutdown.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	if s.cfg.PublicBaseURL.Port() == "0" { // derived from LISTEN_ADDR with port 0: name the real port
+		s.cfg.PublicBaseURL.Host = l.Addr().String()
+		s.hosts, s.origins = s.allowedHostsAndOrigins()
+	}
 	srv := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: readHeaderTimeout,
