@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 // failing flags inject the faults readiness must report.
 type fakeGitea struct {
 	versionDown   atomic.Bool
+	version       atomic.Value // string; empty means 1.27.3
 	discoveryDown atomic.Bool
 	calls         atomic.Int32
 }
@@ -31,7 +33,8 @@ func (f *fakeGitea) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	switch {
 	case r.URL.Path == "/api/v1/version" && !f.versionDown.Load():
-		fmt.Fprint(w, `{"version":"1.27.3"}`)
+		v, _ := f.version.Load().(string)
+		fmt.Fprintf(w, `{"version":%q}`, cmp.Or(v, "1.27.3"))
 	case r.URL.Path == "/.well-known/openid-configuration" && !f.discoveryDown.Load():
 		fmt.Fprint(w, `{"issuer":"http://gitea","jwks_uri":"http://gitea/login/oauth/keys"}`)
 	case r.URL.Path == "/login/oauth/keys":
@@ -221,5 +224,27 @@ func TestServeShutsDownGracefully(t *testing.T) {
 func TestNewRequiresConfig(t *testing.T) {
 	if _, err := New(Options{}); err == nil {
 		t.Error("New without a config succeeded")
+	}
+}
+
+// TestOldGiteaIsRefused: before 1.27.0 Gitea's introspection answers for
+// other apps' tokens, so OAuth mode refuses to start, and tokens get 503.
+func TestOldGiteaIsRefused(t *testing.T) {
+	fake := &fakeGitea{}
+	fake.version.Store("1.26.4")
+	s := newTestServer(t, fake, nil)
+	if err := s.Preflight(t.Context()); err == nil || !strings.Contains(err.Error(), "1.27.0") {
+		t.Errorf("Preflight against Gitea 1.26.4 = %v, want a refusal naming 1.27.0", err)
+	}
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/mcp/tools", nil)
+	req.Host = "127.0.0.1"
+	req.Header.Set("Authorization", "Bearer abc.def.ghi")
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "1.27.0") {
+		t.Errorf("a token against Gitea 1.26.4 = %d %s, want 503 naming 1.27.0", rec.Code, rec.Body)
+	}
+	if rec := get(t, s.Handler(), "/readyz", nil); rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("GET /readyz against Gitea 1.26.4 = %d, want 503", rec.Code)
 	}
 }
