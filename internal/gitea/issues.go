@@ -71,13 +71,8 @@ const (
 
 func (f IssueFilter) query() (url.Values, error) {
 	q := url.Values{}
-	switch f.State {
-	case "", "open", "closed", "all":
-	default:
-		return nil, invalid("state must be open, closed or all")
-	}
-	if f.State != "" {
-		q.Set("state", f.State)
+	if err := setState(q, f.State); err != nil {
+		return nil, err
 	}
 	q.Set("type", "issues")
 	if f.PullRequests {
@@ -301,12 +296,8 @@ func (c *Client) SearchIssues(ctx context.Context, s IssueSearch, opts ListOptio
 		}
 		q.Set("q", s.Query)
 	}
-	switch s.State {
-	case "":
-	case "open", "closed", "all":
-		q.Set("state", s.State)
-	default:
-		return nil, PageInfo{}, invalid("state must be open, closed or all")
+	if err := setState(q, s.State); err != nil {
+		return nil, PageInfo{}, err
 	}
 	q.Set("type", "issues")
 	if s.PullRequests {

@@ -73,12 +73,8 @@ func (c *Client) Milestones(ctx context.Context, owner, repo string, f Milestone
 	}
 	opts = opts.normalized()
 	q := opts.query()
-	switch f.State {
-	case "":
-	case "open", "closed", "all":
-		q.Set("state", f.State)
-	default:
-		return nil, PageInfo{}, invalid("state must be open, closed or all")
+	if err := setState(q, f.State); err != nil {
+		return nil, PageInfo{}, err
 	}
 	if f.Name != "" {
 		if err := checkText("name", f.Name, maxTitleLen); err != nil {

@@ -62,3 +62,15 @@ func checkRef(ref string) error {
 func hasControl(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
 }
+
+// setState adds an open/closed/all state filter to q; empty adds none.
+func setState(q url.Values, state string) error {
+	switch state {
+	case "":
+	case "open", "closed", "all":
+		q.Set("state", state)
+	default:
+		return invalid("state must be open, closed or all")
+	}
+	return nil
+}
