@@ -12,6 +12,11 @@ type RepoRef struct {
 	Repo  string `json:"repo" jsonschema:"repository name"`
 }
 
+// AtRef selects the branch, tag or commit a tool reads at.
+type AtRef struct {
+	Ref string `json:"ref,omitempty" jsonschema:"branch, tag or commit SHA (default: the default branch)"`
+}
+
 // Paging selects a page of a list.
 type Paging struct {
 	Page  int `json:"page,omitempty" jsonschema:"page number, from 1 (default 1)"`

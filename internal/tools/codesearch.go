@@ -38,8 +38,8 @@ var binaryExtensions = map[string]bool{
 type searchCodeIn struct {
 	RepoRef
 	Query string `json:"query" jsonschema:"text to find, literally and ignoring case"`
-	Ref   string `json:"ref,omitempty" jsonschema:"branch, tag or commit SHA (default: the default branch)"`
-	Path  string `json:"path,omitempty" jsonschema:"search only under this directory"`
+	AtRef
+	Path string `json:"path,omitempty" jsonschema:"search only under this directory"`
 }
 
 type codeMatch struct {

@@ -21,10 +21,10 @@ func fileTools() []*Tool {
 
 type getFileContentsIn struct {
 	RepoRef
-	Path      string `json:"path" jsonschema:"file path from the repository root, e.g. docs/setup.md"`
-	Ref       string `json:"ref,omitempty" jsonschema:"branch, tag or commit SHA (default: the default branch)"`
-	StartLine int    `json:"start_line,omitempty" jsonschema:"first line to return, from 1 (default 1)"`
-	EndLine   int    `json:"end_line,omitempty" jsonschema:"last line to return, inclusive (default: the last)"`
+	Path string `json:"path" jsonschema:"file path from the repository root, e.g. docs/setup.md"`
+	AtRef
+	StartLine int `json:"start_line,omitempty" jsonschema:"first line to return, from 1 (default 1)"`
+	EndLine   int `json:"end_line,omitempty" jsonschema:"last line to return, inclusive (default: the last)"`
 }
 
 type fileOut struct {
@@ -239,7 +239,7 @@ func entryType(t, mode string) string {
 type listDirectoryIn struct {
 	RepoRef
 	Path string `json:"path,omitempty" jsonschema:"directory path from the repository root (default: the root)"`
-	Ref  string `json:"ref,omitempty" jsonschema:"branch, tag or commit SHA (default: the default branch)"`
+	AtRef
 }
 
 type dirEntry struct {
@@ -284,7 +284,7 @@ var listDirectory = Def[listDirectoryIn, directoryOut]{
 
 type getTreeIn struct {
 	RepoRef
-	Ref       string `json:"ref,omitempty" jsonschema:"branch, tag or commit SHA (default: the default branch)"`
+	AtRef
 	Path      string `json:"path,omitempty" jsonschema:"list only under this directory"`
 	Recursive bool   `json:"recursive,omitempty" jsonschema:"include subdirectories' contents (default true)"`
 	Page      int    `json:"page,omitempty" jsonschema:"page number, from 1 (default 1)"`
