@@ -34,6 +34,12 @@ func TestSearchAndFetch(t *testing.T) {
 	if !ids["issue/alice/notes/1"] {
 		t.Errorf("alice's search for guide = %v, want issue/alice/notes/1", ids)
 	}
+	// A natural-language query: each keyword is searched, best matches first.
+	found.Results = nil
+	res = a.toolCall(t, alice, "search", map[string]any{"query": "Where is the setup guide?"})
+	if res.IsError || json.Unmarshal([]byte(res.Text), &found) != nil || len(found.Results) == 0 || found.Results[0].ID != "issue/alice/notes/1" {
+		t.Errorf("alice's search for the setup guide = %s, want issue/alice/notes/1 first", res.Text)
+	}
 	res = a.toolCall(t, alice, "search", map[string]any{"query": "notes"})
 	if !strings.Contains(res.Text, `"repo/alice/notes"`) {
 		t.Errorf("alice's search for notes = %s, want her repository", res.Text)

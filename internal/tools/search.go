@@ -3,8 +3,10 @@ package tools
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/google/jsonschema-go/jsonschema"
 
@@ -39,14 +41,20 @@ type searchOut struct {
 	Results []searchResult `json:"results"`
 }
 
-// searchLimit bounds each kind of result.
-const searchLimit = 10
+// Bounds of one search: each keyword is searched on its own (Gitea matches
+// a query as one phrase), so a natural-language query costs at most
+// searchTerms x 3 calls to Gitea.
+const (
+	searchLimit   = 10 // results per kind and term
+	searchTerms   = 3  // keywords searched
+	searchResults = 20 // results returned
+)
 
 var search = Def[searchIn, searchOut]{
 	Name:  "search",
 	Title: "Search Gitea",
-	Desc: "Search the repositories, issues and pull requests you can see. Returns ids to pass to fetch. " +
-		"For structured listing prefer list_repositories or list_issues.",
+	Desc: "Search the repositories, issues and pull requests you can see by keywords. Returns ids to pass to fetch, " +
+		"best matches first. For structured listing prefer list_repositories or list_issues.",
 	Scopes: searchScopes,
 	Access: Read,
 	Schema: func(s *jsonschema.Schema) {
@@ -54,37 +62,83 @@ var search = Def[searchIn, searchOut]{
 		s.Properties["query"].MinLength, s.Properties["query"].MaxLength = &one, &max
 	},
 	Run: func(ctx context.Context, e *Env, in searchIn) (searchOut, error) {
-		out := searchOut{Results: []searchResult{}}
-		repos, _, err := e.SearchRepositories(ctx, firstWords(in.Query, 100), gitea.ListOptions{Limit: searchLimit})
-		if err != nil {
-			return searchOut{}, err
-		}
-		for _, r := range repos {
-			out.Results = append(out.Results, searchResult{ID: "repo/" + r.FullName, Title: r.FullName + ": " + clean(r.Description, 200), URL: r.HTMLURL})
-		}
-		for _, pulls := range []bool{false, true} {
-			issues, _, err := e.SearchIssues(ctx, gitea.IssueSearch{Query: in.Query, State: "all", PullRequests: pulls},
-				gitea.ListOptions{Limit: searchLimit})
+		var hits searchHits
+		for _, term := range searchKeywords(in.Query) {
+			repos, _, err := e.SearchRepositories(ctx, term, gitea.ListOptions{Limit: searchLimit})
 			if err != nil {
 				return searchOut{}, err
 			}
-			for _, is := range issues {
-				if is.Repository == nil {
-					continue
+			for _, r := range repos {
+				hits.add(searchResult{ID: "repo/" + r.FullName, Title: r.FullName + ": " + clean(r.Description, 200), URL: r.HTMLURL})
+			}
+			for _, kind := range []string{"issue", "pull"} {
+				issues, _, err := e.SearchIssues(ctx, gitea.IssueSearch{Query: term, State: "all", PullRequests: kind == "pull"},
+					gitea.ListOptions{Limit: searchLimit})
+				if err != nil {
+					return searchOut{}, err
 				}
-				kind := "issue"
-				if pulls {
-					kind = "pull"
+				for _, is := range issues {
+					if is.Repository == nil {
+						continue
+					}
+					hits.add(searchResult{
+						ID:    fmt.Sprintf("%s/%s/%d", kind, is.Repository.FullName, is.Number),
+						Title: fmt.Sprintf("%s#%d: %s", is.Repository.FullName, is.Number, clean(is.Title, 200)),
+						URL:   is.HTMLURL,
+					})
 				}
-				out.Results = append(out.Results, searchResult{
-					ID:    fmt.Sprintf("%s/%s/%d", kind, is.Repository.FullName, is.Number),
-					Title: fmt.Sprintf("%s#%d: %s", is.Repository.FullName, is.Number, clean(is.Title, 200)),
-					URL:   is.HTMLURL,
-				})
 			}
 		}
-		return out, nil
+		return searchOut{Results: hits.best(searchResults)}, nil
 	},
+}
+
+// searchKeywords picks the words of a query worth searching for: the
+// longest distinct ones, at most searchTerms, in their query order. A query
+// of short words only is searched as it is.
+func searchKeywords(query string) []string {
+	words := strings.FieldsFunc(strings.ToLower(query), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' && r != '_' && r != '.'
+	})
+	var picked []string
+	for _, w := range words {
+		if len(w) >= 3 && !slices.Contains(picked, w) {
+			picked = append(picked, w)
+		}
+	}
+	if len(picked) == 0 {
+		return []string{firstWords(query, 100)}
+	}
+	byLength := slices.Clone(picked)
+	slices.SortStableFunc(byLength, func(a, b string) int { return len(b) - len(a) })
+	keep := byLength[:min(searchTerms, len(byLength))]
+	return slices.DeleteFunc(picked, func(w string) bool { return !slices.Contains(keep, w) })
+}
+
+// searchHits counts how many keywords found each result.
+type searchHits struct {
+	order []searchResult
+	count map[string]int
+}
+
+func (h *searchHits) add(r searchResult) {
+	if h.count == nil {
+		h.count = map[string]int{}
+	}
+	if h.count[r.ID] == 0 {
+		h.order = append(h.order, r)
+	}
+	h.count[r.ID]++
+}
+
+// best returns at most n results, those found by the most keywords first.
+func (h *searchHits) best(n int) []searchResult {
+	out := slices.Clone(h.order)
+	slices.SortStableFunc(out, func(a, b searchResult) int { return h.count[b.ID] - h.count[a.ID] })
+	if out == nil {
+		out = []searchResult{}
+	}
+	return out[:min(n, len(out))]
 }
 
 type fetchIn struct {
