@@ -1,8 +1,13 @@
 package e2e
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/testgitea"
@@ -222,4 +227,61 @@ func TestStatelessMode(t *testing.T) {
 	if text, isErr := call(t, cs, "get_me", nil); isErr || !strings.Contains(text, `"login":"alice"`) {
 		t.Errorf("get_me without sessions = %s", text)
 	}
+}
+
+// TestConcurrentCallersNeverMix: alice and bob calling at once through one
+// server and one verdict cache each always get their own identity back.
+func TestConcurrentCallersNeverMix(t *testing.T) {
+	g := needGitea(t)
+	a := startAegisFor(t, g, toolScopes)
+	tokens := map[string]string{
+		testgitea.AliceName: a.token(t, g, testgitea.AliceName, toolScopes).AccessToken,
+		testgitea.BobName:   a.token(t, g, testgitea.BobName, toolScopes).AccessToken,
+	}
+	const callsPerUser = 40
+	type answer struct{ want, got string }
+	answers := make(chan answer, 2*callsPerUser)
+	var wg sync.WaitGroup
+	for user, tok := range tokens {
+		for range callsPerUser {
+			wg.Go(func() { // no t.Fatal here: it must not run off the test goroutine
+				login, err := whoAmI(t.Context(), a.URL, tok)
+				if err != nil {
+					login = "error: " + err.Error()
+				}
+				answers <- answer{want: user, got: login}
+			})
+		}
+	}
+	wg.Wait()
+	close(answers)
+	for ans := range answers {
+		if ans.got != ans.want {
+			t.Errorf("a call with %s's token answered as %q", ans.want, ans.got)
+		}
+	}
+}
+
+// whoAmI calls get_me through /mcp/tool/call; safe to use from any goroutine.
+func whoAmI(ctx context.Context, base, token string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/mcp/tool/call", strings.NewReader(`{"tool":"get_me"}`))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var out struct {
+		StructuredContent struct {
+			Login string `json:"login"`
+		} `json:"structuredContent"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return "", fmt.Errorf("status %d: %w", resp.StatusCode, err)
+	}
+	return out.StructuredContent.Login, nil
 }
