@@ -285,3 +285,20 @@ func whoAmI(ctx context.Context, base, token string) (string, error) {
 	}
 	return out.StructuredContent.Login, nil
 }
+
+// TestHugeBodiesAreRefused: every MCP endpoint answers a body over
+// MAX_REQUEST_BODY_BYTES with 413 before anything runs.
+func TestHugeBodiesAreRefused(t *testing.T) {
+	g := needGitea(t)
+	a := startAegisFor(t, g, toolScopes, "MAX_REQUEST_BODY_BYTES=65536")
+	tok := a.token(t, g, testgitea.AliceName, toolScopes).AccessToken
+	huge := `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"` + strings.Repeat("x", 100<<10) + `"}}`
+	stream := openSSE(t, a.URL+"/mcp/sse", tok)
+	endpoint := stream.next(t, "endpoint")
+	for _, url := range []string{a.URL + "/mcp", a.URL + endpoint, a.URL + "/mcp/tool/call"} {
+		res := do(t, "POST", url, tok, huge, "Accept", "application/json, text/event-stream")
+		if res.status != 413 {
+			t.Errorf("POST %s with a 100 KiB body = %d %s, want 413", url, res.status, res.body)
+		}
+	}
+}
