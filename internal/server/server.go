@@ -75,7 +75,7 @@ func New(opts Options) (*Server, error) {
 		version:  opts.Version,
 		gitea:    opts.Gitea,
 		tools:    opts.Tools,
-		sse:      &sseSessions{m: map[string]*sseSession{}},
+		sse:      &sseSessions{m: map[string]*sseSession{}, perUser: map[string]int{}},
 		toolOpts: tools.Options{MaxOutputBytes: cfg.MaxToolOutputBytes, Secrets: textsafe.Mode(cfg.SecretMasking)},
 	}
 	if s.tools == nil {

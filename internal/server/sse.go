@@ -27,22 +27,36 @@ import (
 
 const sseKeepAlive = 25 * time.Second
 
-// sseSessions are the open SSE sessions by id.
+// maxStreamsPerUser bounds the SSE streams one user holds open at once, so
+// no one caller can tie up the server's connections and memory.
+const maxStreamsPerUser = 16
+
+// sseSessions are the open SSE sessions by id, and how many each user holds.
 type sseSessions struct {
-	mu sync.Mutex
-	m  map[string]*sseSession
+	mu      sync.Mutex
+	m       map[string]*sseSession
+	perUser map[string]int
 }
 
-func (ss *sseSessions) add(s *sseSession) {
+// add registers s unless its owner already holds maxStreamsPerUser streams.
+func (ss *sseSessions) add(s *sseSession) bool {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
+	if ss.perUser[s.owner] >= maxStreamsPerUser {
+		return false
+	}
 	ss.m[s.id] = s
+	ss.perUser[s.owner]++
+	return true
 }
 
-func (ss *sseSessions) remove(id string) {
+func (ss *sseSessions) remove(s *sseSession) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	delete(ss.m, id)
+	delete(ss.m, s.id)
+	if ss.perUser[s.owner]--; ss.perUser[s.owner] <= 0 {
+		delete(ss.perUser, s.owner)
+	}
 }
 
 func (ss *sseSessions) get(id string) *sseSession {
@@ -157,8 +171,12 @@ func (s *Server) serveSSEStream(w http.ResponseWriter, r *http.Request) {
 		done:     make(chan struct{}),
 		w:        w,
 	}
-	s.sse.add(sess)
-	defer s.sse.remove(id)
+	if !s.sse.add(sess) {
+		writeError(w, http.StatusTooManyRequests, "too_many_streams",
+			fmt.Sprintf("you already hold %d open streams: close one first", maxStreamsPerUser))
+		return
+	}
+	defer s.sse.remove(sess)
 	ss, err := s.mcp.Connect(r.Context(), sess, nil)
 	if err != nil {
 		_ = sess.Close()

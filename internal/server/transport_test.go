@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bufio"
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -105,4 +107,53 @@ func TestCallToolWithoutPrincipalRefuses(t *testing.T) {
 	if _, err := s.callTool(t.Context(), nil, "get_me", nil); !errors.Is(err, auth.ErrNoToken) {
 		t.Errorf("callTool without a principal = %v, want ErrNoToken", err)
 	}
+}
+
+// TestSSEStreamsPerUserAreBounded: one user cannot hold more than
+// maxStreamsPerUser streams open; closing one makes room again.
+func TestSSEStreamsPerUserAreBounded(t *testing.T) {
+	srv := httptest.NewServer(sharedTokenServer(t))
+	t.Cleanup(srv.Close)
+	open := func(ctx context.Context) int {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/mcp/sse", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			_ = resp.Body.Close()
+			return resp.StatusCode
+		}
+		// Wait for the endpoint event: the session is registered by then.
+		if _, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = resp.Body.Close() })
+		return resp.StatusCode
+	}
+	cancels := make([]context.CancelFunc, maxStreamsPerUser)
+	for i := range maxStreamsPerUser {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancels[i] = cancel
+		if code := open(ctx); code != http.StatusOK {
+			t.Fatalf("stream %d = %d, want 200", i+1, code)
+		}
+	}
+	if code := open(t.Context()); code != http.StatusTooManyRequests {
+		t.Errorf("stream %d = %d, want 429", maxStreamsPerUser+1, code)
+	}
+	cancels[0]()
+	for range 100 { // the server notices the closed stream asynchronously
+		ctx, cancel := context.WithCancel(t.Context())
+		if code := open(ctx); code == http.StatusOK {
+			cancel()
+			return
+		}
+		cancel()
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Error("no room for a stream after one was closed")
 }
