@@ -164,7 +164,7 @@ func (g *Gitea) uploadAsset(ctx context.Context, path, name, content string) err
 // waitForRun waits until the workflow push has produced its run: Gitea
 // detects workflows asynchronously, and tests must find the run there.
 func (g *Gitea) waitForRun(ctx context.Context, repoPath string) error {
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // generous: a slow CI machine must not fail every test here
 	for {
 		var runs struct {
 			TotalCount int64 `json:"total_count"`
@@ -211,11 +211,23 @@ func (g *Gitea) runJob(ctx context.Context) error {
 			ID json.Number `json:"id"`
 		} `json:"task"`
 	}
-	if err := g.runnerCall(ctx, "FetchTask", auth, map[string]any{"tasksVersion": 0}, &fetched); err != nil {
-		return err
-	}
-	if fetched.Task == nil {
-		return errors.New("the seed runner was given no task")
+	// Gitea hands the job to runners once it has queued it, which can lag
+	// the run's creation on a busy machine: ask again for a while.
+	for deadline := time.Now().Add(30 * time.Second); fetched.Task == nil; {
+		if err := g.runnerCall(ctx, "FetchTask", auth, map[string]any{"tasksVersion": 0}, &fetched); err != nil {
+			return err
+		}
+		if fetched.Task != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			return errors.New("the seed runner was given no task within 30 s")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 	at := time.Now().UTC().Format(time.RFC3339)
 	var rows []map[string]any
