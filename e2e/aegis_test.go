@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -296,4 +297,42 @@ func (a *aegis) toolCall(t *testing.T, token, name string, args map[string]any) 
 	}
 	out.Structured, out.IsError = body.StructuredContent, body.IsError
 	return out
+}
+
+// mustCall runs a tool that must succeed and returns its structured output.
+func mustCall(t *testing.T, a *aegis, token, name string, args map[string]any) map[string]any {
+	t.Helper()
+	res := a.toolCall(t, token, name, args)
+	if res.Status != http.StatusOK || res.IsError {
+		t.Fatalf("%s(%v) = %d %s, want a result", name, args, res.Status, res.Body)
+	}
+	return res.Structured
+}
+
+// mustDecode runs a tool that must succeed and decodes its structured
+// output into out, which is zeroed first so a reused value keeps nothing.
+func mustDecode(t *testing.T, a *aegis, token, name string, args map[string]any, out any) toolResult {
+	t.Helper()
+	res := a.toolCall(t, token, name, args)
+	if res.Status != http.StatusOK || res.IsError {
+		t.Fatalf("%s(%v) = %d %s, want a result", name, args, res.Status, res.Body)
+	}
+	data, err := json.Marshal(res.Structured)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reflect.ValueOf(out).Elem().SetZero()
+	if err := json.Unmarshal(data, out); err != nil {
+		t.Fatalf("%s: decoding %s: %v", name, data, err)
+	}
+	return res
+}
+
+// mustRefuse runs a tool that must fail as a tool error whose text holds want.
+func mustRefuse(t *testing.T, a *aegis, token, name string, args map[string]any, want string) {
+	t.Helper()
+	res := a.toolCall(t, token, name, args)
+	if res.Status != http.StatusOK || !res.IsError || !strings.Contains(res.Text, want) {
+		t.Errorf("%s(%v) = %d %s, want a tool error containing %q", name, args, res.Status, res.Body, want)
+	}
 }

@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -17,33 +15,6 @@ var gitTools = []string{"list_branches", "get_branch", "list_tags", "get_tag", "
 	"get_commit_status", "get_file_contents", "list_directory", "get_tree", "get_blob", "search_code"}
 
 const gitScope = "read:repository"
-
-// gitOK runs a tool that must succeed and decodes its structured result into out.
-func gitOK(t *testing.T, a *aegis, token, name string, args map[string]any, out any) toolResult {
-	t.Helper()
-	res := a.toolCall(t, token, name, args)
-	if res.Status != 200 || res.IsError {
-		t.Fatalf("%s(%v) = %d %s", name, args, res.Status, res.Body)
-	}
-	data, err := json.Marshal(res.Structured)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reflect.ValueOf(out).Elem().SetZero() // a reused struct must not keep fields this result omits
-	if err := json.Unmarshal(data, out); err != nil {
-		t.Fatalf("%s: decoding %s: %v", name, data, err)
-	}
-	return res
-}
-
-// gitRefused runs a tool that must fail as a tool error whose text holds want.
-func gitRefused(t *testing.T, a *aegis, token, name string, args map[string]any, want string) {
-	t.Helper()
-	res := a.toolCall(t, token, name, args)
-	if res.Status != 200 || !res.IsError || !strings.Contains(res.Text, want) {
-		t.Errorf("%s(%v) = %d %s, want a tool error containing %q", name, args, res.Status, res.Body, want)
-	}
-}
 
 func aliceNotes(args ...any) map[string]any {
 	m := map[string]any{"owner": testgitea.AliceName, "repo": testgitea.AliceRepo}
@@ -69,7 +40,7 @@ func TestGitBranchesAndTags(t *testing.T) {
 		NextPage int `json:"next_page"`
 		Total    int `json:"total"`
 	}
-	gitOK(t, a, alice, "list_branches", aliceNotes(), &branches)
+	mustDecode(t, a, alice, "list_branches", aliceNotes(), &branches)
 	byName := map[string]bool{}
 	for _, b := range branches.Branches {
 		byName[b.Name] = b.Protected
@@ -83,7 +54,7 @@ func TestGitBranchesAndTags(t *testing.T) {
 	if p, ok := byName[testgitea.DevelopBranch]; !ok || !p || byName["main"] || !slices.Contains(gitKeys(byName), testgitea.PullBranch) {
 		t.Errorf("list_branches = %+v, want main, %s and a protected %s", branches, testgitea.PullBranch, testgitea.DevelopBranch)
 	}
-	gitOK(t, a, alice, "list_branches", aliceNotes("limit", 1), &branches)
+	mustDecode(t, a, alice, "list_branches", aliceNotes("limit", 1), &branches)
 	if len(branches.Branches) != 1 || branches.NextPage != 2 || branches.Total < 3 {
 		t.Errorf("list_branches limit 1 = %+v, want one branch, next page 2, total >= 3", branches)
 	}
@@ -104,7 +75,7 @@ func TestGitBranchesAndTags(t *testing.T) {
 		CanPush  bool `json:"can_push"`
 		CanMerge bool `json:"can_merge"`
 	}
-	res := gitOK(t, a, alice, "get_branch", aliceNotes("branch", testgitea.DevelopBranch), &branch)
+	res := mustDecode(t, a, alice, "get_branch", aliceNotes("branch", testgitea.DevelopBranch), &branch)
 	if !branch.Protected || branch.Protection.Rule != testgitea.DevelopBranch || branch.Protection.RequiredApprovals != testgitea.DevelopRequiredApprovals ||
 		!slices.Equal(branch.Protection.StatusChecks, []string{testgitea.StatusBuild}) || branch.CanPush ||
 		branch.Head.Message != testgitea.RoadmapCommitTitle || branch.Head.Author != testgitea.AliceName || len(branch.Head.SHA) != 40 {
@@ -113,13 +84,13 @@ func TestGitBranchesAndTags(t *testing.T) {
 	if !strings.HasPrefix(res.Text, "[untrusted content]") {
 		t.Errorf("get_branch text is not marked untrusted: %.80s", res.Text)
 	}
-	gitOK(t, a, alice, "get_branch", aliceNotes("branch", testgitea.PullBranch), &branch)
+	mustDecode(t, a, alice, "get_branch", aliceNotes("branch", testgitea.PullBranch), &branch)
 	if branch.Name != testgitea.PullBranch || branch.Protected || !branch.CanPush || branch.Head.Message != "Add greeting.txt" {
 		t.Errorf("get_branch %s = %+v", testgitea.PullBranch, branch)
 	}
-	gitRefused(t, a, alice, "get_branch", aliceNotes("branch", "no-such-branch"), "not found")
-	gitRefused(t, a, alice, "get_branch", aliceNotes("branch", "a/../../b"), "invalid argument: branch")
-	gitRefused(t, a, bob, "list_branches", aliceNotes(), "not found")
+	mustRefuse(t, a, alice, "get_branch", aliceNotes("branch", "no-such-branch"), "not found")
+	mustRefuse(t, a, alice, "get_branch", aliceNotes("branch", "a/../../b"), "invalid argument: branch")
+	mustRefuse(t, a, bob, "list_branches", aliceNotes(), "not found")
 
 	var tags struct {
 		Tags []struct {
@@ -129,7 +100,7 @@ func TestGitBranchesAndTags(t *testing.T) {
 			Summary   string `json:"summary"`
 		} `json:"tags"`
 	}
-	gitOK(t, a, alice, "list_tags", aliceNotes(), &tags)
+	mustDecode(t, a, alice, "list_tags", aliceNotes(), &tags)
 	got := map[string]bool{}
 	for _, tag := range tags.Tags {
 		got[tag.Name] = tag.Annotated
@@ -148,23 +119,23 @@ func TestGitBranchesAndTags(t *testing.T) {
 		Annotated bool   `json:"annotated"`
 		Message   string `json:"message"`
 	}
-	gitOK(t, a, alice, "get_tag", aliceNotes("tag", testgitea.TagAnnotated), &tag)
+	mustDecode(t, a, alice, "get_tag", aliceNotes("tag", testgitea.TagAnnotated), &tag)
 	if !tag.Annotated || tag.Message != testgitea.TagAnnotatedMessage || len(tag.SHA) != 40 || len(tag.TagSHA) != 40 || tag.SHA == tag.TagSHA {
 		t.Errorf("get_tag %s = %+v", testgitea.TagAnnotated, tag)
 	}
 	var commit struct {
 		Message string `json:"message"`
 	}
-	gitOK(t, a, alice, "get_commit", aliceNotes("ref", tag.SHA), &commit)
+	mustDecode(t, a, alice, "get_commit", aliceNotes("ref", tag.SHA), &commit)
 	if !strings.HasPrefix(commit.Message, testgitea.ProjectCommitTitle) {
 		t.Errorf("the annotated tag points at %q, want the project commit", commit.Message)
 	}
-	gitOK(t, a, alice, "get_tag", aliceNotes("tag", testgitea.TagLight), &tag)
+	mustDecode(t, a, alice, "get_tag", aliceNotes("tag", testgitea.TagLight), &tag)
 	if tag.Annotated || tag.TagSHA != "" || !strings.HasPrefix(tag.Message, testgitea.SetupCommitTitle) {
 		t.Errorf("get_tag %s = %+v, want a lightweight tag on the setup commit", testgitea.TagLight, tag)
 	}
-	gitRefused(t, a, alice, "get_tag", aliceNotes("tag", "v9.9.9"), "not found")
-	gitRefused(t, a, bob, "get_tag", aliceNotes("tag", testgitea.TagAnnotated), "not found")
+	mustRefuse(t, a, alice, "get_tag", aliceNotes("tag", "v9.9.9"), "not found")
+	mustRefuse(t, a, bob, "get_tag", aliceNotes("tag", testgitea.TagAnnotated), "not found")
 }
 
 func gitKeys(m map[string]bool) []string {
@@ -208,27 +179,27 @@ func TestGitCommits(t *testing.T) {
 		NextPage int             `json:"next_page"`
 		Total    int             `json:"total"`
 	}
-	gitOK(t, a, alice, "list_commits", aliceNotes("ref", testgitea.TagLight, "limit", 2), &list)
+	mustDecode(t, a, alice, "list_commits", aliceNotes("ref", testgitea.TagLight, "limit", 2), &list)
 	if len(list.Commits) != 2 || list.Commits[0].Message != testgitea.SetupCommitTitle || list.Commits[1].Message != testgitea.ProjectCommitTitle ||
 		list.Commits[0].Login != testgitea.AliceName || list.Commits[0].Date == "" || list.NextPage != 2 || list.Total < 4 {
 		t.Errorf("list_commits at %s = %+v", testgitea.TagLight, list)
 	}
 	setupSHA := list.Commits[0].SHA
-	gitOK(t, a, alice, "list_commits", aliceNotes("ref", testgitea.TagLight, "path", testgitea.SetupFile), &list)
+	mustDecode(t, a, alice, "list_commits", aliceNotes("ref", testgitea.TagLight, "path", testgitea.SetupFile), &list)
 	if len(list.Commits) != 2 || list.Commits[0].SHA != setupSHA || list.NextPage != 0 {
 		t.Errorf("list_commits of %s = %+v, want its two commits", testgitea.SetupFile, list)
 	}
-	gitOK(t, a, alice, "list_commits", aliceNotes("ref", testgitea.PullBranch, "until", "2001-01-01T00:00:00Z"), &list)
+	mustDecode(t, a, alice, "list_commits", aliceNotes("ref", testgitea.PullBranch, "until", "2001-01-01T00:00:00Z"), &list)
 	if len(list.Commits) != 0 {
 		t.Errorf("list_commits until 2001 = %+v, want none", list)
 	}
-	gitOK(t, a, alice, "list_commits", aliceNotes("ref", testgitea.PullBranch, "since", "2001-01-01T00:00:00+02:00"), &list)
+	mustDecode(t, a, alice, "list_commits", aliceNotes("ref", testgitea.PullBranch, "since", "2001-01-01T00:00:00+02:00"), &list)
 	if len(list.Commits) == 0 || list.Commits[0].Message != "Add greeting.txt" {
 		t.Errorf("list_commits since 2001 = %+v", list)
 	}
-	gitRefused(t, a, alice, "list_commits", aliceNotes("since", "yesterday"), "invalid argument since")
-	gitRefused(t, a, alice, "list_commits", aliceNotes("ref", "no-such-ref"), "not found")
-	gitRefused(t, a, bob, "list_commits", aliceNotes(), "not found")
+	mustRefuse(t, a, alice, "list_commits", aliceNotes("since", "yesterday"), "invalid argument since")
+	mustRefuse(t, a, alice, "list_commits", aliceNotes("ref", "no-such-ref"), "not found")
+	mustRefuse(t, a, bob, "list_commits", aliceNotes(), "not found")
 
 	type commitOut struct {
 		SHA       string                                    `json:"sha"`
@@ -242,16 +213,16 @@ func TestGitCommits(t *testing.T) {
 		Note      string                                    `json:"note"`
 	}
 	var c commitOut
-	res := gitOK(t, a, alice, "get_commit", aliceNotes("ref", testgitea.TagLight), &c)
+	res := mustDecode(t, a, alice, "get_commit", aliceNotes("ref", testgitea.TagLight), &c)
 	if c.SHA != setupSHA || c.Message != testgitea.SetupCommitTitle+"\n\nAdds install steps." || len(c.Parents) != 1 ||
 		c.Stats != (struct{ Additions, Deletions, Files int }{5, 1, 1}) || fmt.Sprint(c.Files) != "[docs/setup.md modified +5 -1]" || c.Patch != "" {
 		t.Errorf("get_commit %s = %s", testgitea.TagLight, res.Body)
 	}
-	gitOK(t, a, alice, "get_commit", aliceNotes("ref", setupSHA, "include_patch", true), &c)
+	mustDecode(t, a, alice, "get_commit", aliceNotes("ref", setupSHA, "include_patch", true), &c)
 	if !strings.Contains(c.Patch, "+    make install\n") || !strings.Contains(c.Patch, "-To be written.") || c.Truncated {
 		t.Errorf("get_commit patch = %q", c.Patch)
 	}
-	gitOK(t, a, alice, "get_commit", aliceNotes("ref", testgitea.TagAnnotated, "include_patch", true), &c)
+	mustDecode(t, a, alice, "get_commit", aliceNotes("ref", testgitea.TagAnnotated, "include_patch", true), &c)
 	files := fmt.Sprint(c.Files)
 	for _, want := range []string{testgitea.LinesFile + " added +120 -0", testgitea.BinaryFile + " added +0 -0", testgitea.ConfigFile + " added +2 -0"} {
 		if !strings.Contains(files, want) {
@@ -261,12 +232,12 @@ func TestGitCommits(t *testing.T) {
 	if len(c.Files) != 7 || strings.Contains(c.Patch, testgitea.NeedleSecret) || !strings.Contains(c.Patch, textsafe.Masked) || !strings.Contains(c.Note, "masked") {
 		t.Errorf("get_commit %s: %d files, note %q; the patch must mask the committed secret", testgitea.TagAnnotated, len(c.Files), c.Note)
 	}
-	gitOK(t, a, alice, "get_commit", aliceNotes("ref", testgitea.PullBranch), &c)
+	mustDecode(t, a, alice, "get_commit", aliceNotes("ref", testgitea.PullBranch), &c)
 	if c.Message != "Add greeting.txt" || fmt.Sprint(c.Files) != "[greeting.txt added +1 -0]" {
 		t.Errorf("get_commit %s = %+v", testgitea.PullBranch, c)
 	}
-	gitRefused(t, a, alice, "get_commit", aliceNotes("ref", strings.Repeat("0", 40)), "not found")
-	gitRefused(t, a, alice, "get_commit", aliceNotes("ref", "a..b"), "invalid argument")
+	mustRefuse(t, a, alice, "get_commit", aliceNotes("ref", strings.Repeat("0", 40)), "not found")
+	mustRefuse(t, a, alice, "get_commit", aliceNotes("ref", "a..b"), "invalid argument")
 
 	var cmp struct {
 		TotalCommits int             `json:"total_commits"`
@@ -274,18 +245,18 @@ func TestGitCommits(t *testing.T) {
 		Files        []gitFile       `json:"files"`
 		Patch        string          `json:"patch"`
 	}
-	gitOK(t, a, alice, "compare_refs", aliceNotes("base", testgitea.TagAnnotated, "head", testgitea.DevelopBranch), &cmp)
+	mustDecode(t, a, alice, "compare_refs", aliceNotes("base", testgitea.TagAnnotated, "head", testgitea.DevelopBranch), &cmp)
 	if cmp.TotalCommits != 2 || len(cmp.Commits) != 2 || cmp.Commits[0].Message != testgitea.RoadmapCommitTitle ||
 		cmp.Commits[1].Message != testgitea.SetupCommitTitle ||
 		fmt.Sprint(cmp.Files) != "[docs/roadmap.md added +3 -0 docs/setup.md modified +5 -1]" || cmp.Patch != "" {
 		t.Errorf("compare_refs %s...%s = %+v", testgitea.TagAnnotated, testgitea.DevelopBranch, cmp)
 	}
-	gitOK(t, a, alice, "compare_refs", aliceNotes("base", "main", "head", testgitea.PullBranch, "include_patch", true), &cmp)
+	mustDecode(t, a, alice, "compare_refs", aliceNotes("base", "main", "head", testgitea.PullBranch, "include_patch", true), &cmp)
 	if cmp.TotalCommits != 1 || fmt.Sprint(cmp.Files) != "[greeting.txt added +1 -0]" || !strings.Contains(cmp.Patch, "+Hello from the feature branch.") {
 		t.Errorf("compare_refs main...%s = %+v", testgitea.PullBranch, cmp)
 	}
-	gitRefused(t, a, alice, "compare_refs", aliceNotes("base", "main", "head", "no-such-branch"), "not found")
-	gitRefused(t, a, bob, "compare_refs", aliceNotes("base", "main", "head", testgitea.DevelopBranch), "not found")
+	mustRefuse(t, a, alice, "compare_refs", aliceNotes("base", "main", "head", "no-such-branch"), "not found")
+	mustRefuse(t, a, bob, "compare_refs", aliceNotes("base", "main", "head", testgitea.DevelopBranch), "not found")
 
 	var status struct {
 		SHA      string `json:"sha"`
@@ -299,7 +270,7 @@ func TestGitCommits(t *testing.T) {
 			Creator     string `json:"creator"`
 		} `json:"statuses"`
 	}
-	gitOK(t, a, alice, "get_commit_status", aliceNotes("ref", testgitea.TagLight), &status)
+	mustDecode(t, a, alice, "get_commit_status", aliceNotes("ref", testgitea.TagLight), &status)
 	build := slices.IndexFunc(status.Statuses, func(s struct {
 		Context     string `json:"context"`
 		State       string `json:"state"`
@@ -314,12 +285,12 @@ func TestGitCommits(t *testing.T) {
 		status.Statuses[build].Creator != testgitea.AliceName || status.Statuses[build].TargetURL == "" {
 		t.Errorf("get_commit_status %s = %+v", testgitea.TagLight, status)
 	}
-	gitOK(t, a, alice, "get_commit_status", aliceNotes("ref", testgitea.PullBranch), &status)
+	mustDecode(t, a, alice, "get_commit_status", aliceNotes("ref", testgitea.PullBranch), &status)
 	if status.State != "none" || len(status.Statuses) != 0 || status.Total != 0 {
 		t.Errorf("get_commit_status %s = %+v, want none", testgitea.PullBranch, status)
 	}
-	gitRefused(t, a, alice, "get_commit_status", aliceNotes("ref", "no-such-ref"), "not found")
-	gitRefused(t, a, bob, "get_commit_status", aliceNotes("ref", testgitea.TagLight), "not found")
+	mustRefuse(t, a, alice, "get_commit_status", aliceNotes("ref", "no-such-ref"), "not found")
+	mustRefuse(t, a, bob, "get_commit_status", aliceNotes("ref", testgitea.TagLight), "not found")
 }
 
 type gitFileOut struct {
@@ -347,32 +318,32 @@ func TestGitFileContentsByLines(t *testing.T) {
 	alice := a.token(t, g, testgitea.AliceName, gitScope).AccessToken
 
 	var f gitFileOut
-	gitOK(t, a, alice, "get_file_contents", aliceNotes("path", testgitea.LinesFile), &f)
+	mustDecode(t, a, alice, "get_file_contents", aliceNotes("path", testgitea.LinesFile), &f)
 	if f.Content != gitLines(1, testgitea.LinesCount) || f.TotalLines != testgitea.LinesCount || f.StartLine != 1 || f.EndLine != testgitea.LinesCount || f.Truncated {
 		t.Errorf("get_file_contents %s: lines %d-%d of %d, truncated %v", testgitea.LinesFile, f.StartLine, f.EndLine, f.TotalLines, f.Truncated)
 	}
-	gitOK(t, a, alice, "get_file_contents", aliceNotes("path", testgitea.LinesFile, "start_line", 10, "end_line", 12), &f)
+	mustDecode(t, a, alice, "get_file_contents", aliceNotes("path", testgitea.LinesFile, "start_line", 10, "end_line", 12), &f)
 	if f.Content != gitLines(10, 12) || f.StartLine != 10 || f.EndLine != 12 || f.TotalLines != testgitea.LinesCount {
 		t.Errorf("lines 10-12 = %+v", f)
 	}
-	gitOK(t, a, alice, "get_file_contents", aliceNotes("path", testgitea.LinesFile, "start_line", 118, "end_line", 500), &f)
+	mustDecode(t, a, alice, "get_file_contents", aliceNotes("path", testgitea.LinesFile, "start_line", 118, "end_line", 500), &f)
 	if f.Content != gitLines(118, 120) || f.EndLine != 120 {
 		t.Errorf("lines 118-500 = %+v", f)
 	}
-	gitOK(t, a, alice, "get_file_contents", aliceNotes("path", testgitea.ConfigFile), &f)
+	mustDecode(t, a, alice, "get_file_contents", aliceNotes("path", testgitea.ConfigFile), &f)
 	if strings.Contains(f.Content, testgitea.NeedleSecret) || !strings.Contains(f.Content, "deploy_token = "+textsafe.Masked) || !strings.Contains(f.Note, "masked") {
 		t.Errorf("get_file_contents %s = %+v, want the token masked", testgitea.ConfigFile, f)
 	}
-	gitOK(t, a, alice, "get_file_contents", aliceNotes("path", testgitea.BinaryFile), &f)
+	mustDecode(t, a, alice, "get_file_contents", aliceNotes("path", testgitea.BinaryFile), &f)
 	if !f.Binary || f.Content != "" || f.TotalLines != 0 {
 		t.Errorf("get_file_contents %s = %+v, want a described binary", testgitea.BinaryFile, f)
 	}
-	gitOK(t, a, alice, "get_file_contents", aliceNotes("path", testgitea.RoadmapFile, "ref", testgitea.DevelopBranch), &f)
+	mustDecode(t, a, alice, "get_file_contents", aliceNotes("path", testgitea.RoadmapFile, "ref", testgitea.DevelopBranch), &f)
 	if f.Content != "# Roadmap\n\n- search\n" || f.TotalLines != 3 {
 		t.Errorf("get_file_contents %s on %s = %+v", testgitea.RoadmapFile, testgitea.DevelopBranch, f)
 	}
-	gitRefused(t, a, alice, "get_file_contents", aliceNotes("path", testgitea.LinesFile, "start_line", 121), "start_line")
-	gitRefused(t, a, alice, "get_file_contents", aliceNotes("path", testgitea.LinesFile, "start_line", 5, "end_line", 4), "end_line")
+	mustRefuse(t, a, alice, "get_file_contents", aliceNotes("path", testgitea.LinesFile, "start_line", 121), "start_line")
+	mustRefuse(t, a, alice, "get_file_contents", aliceNotes("path", testgitea.LinesFile, "start_line", 5, "end_line", 4), "end_line")
 	if res := a.toolCall(t, alice, "get_file_contents", aliceNotes("path", testgitea.LinesFile, "start_line", 0)); res.Status != 400 || !strings.Contains(res.Body, "start_line") {
 		t.Errorf("start_line 0 = %d %s, want 400 naming start_line", res.Status, res.Body)
 	}
@@ -383,7 +354,7 @@ func TestGitFileContentsByLines(t *testing.T) {
 	var all strings.Builder
 	next, calls := 1, 0
 	for next <= testgitea.LinesCount && calls < 10 {
-		gitOK(t, small, tok, "get_file_contents", aliceNotes("path", testgitea.LinesFile, "start_line", next), &f)
+		mustDecode(t, small, tok, "get_file_contents", aliceNotes("path", testgitea.LinesFile, "start_line", next), &f)
 		calls++
 		if f.StartLine != next || f.EndLine < next || (f.EndLine < testgitea.LinesCount) != f.Truncated {
 			t.Fatalf("part from %d = lines %d-%d, truncated %v, note %q", next, f.StartLine, f.EndLine, f.Truncated, f.Note)
@@ -401,7 +372,7 @@ func TestGitFileContentsByLines(t *testing.T) {
 	// Secrets set to block: the file is withheld, whatever the range.
 	block := startAegisFor(t, g, gitScope, "SECRET_MASKING=block")
 	btok := block.token(t, g, testgitea.AliceName, gitScope).AccessToken
-	gitRefused(t, block, btok, "get_file_contents", aliceNotes("path", testgitea.ConfigFile, "start_line", 1, "end_line", 1), "secret")
+	mustRefuse(t, block, btok, "get_file_contents", aliceNotes("path", testgitea.ConfigFile, "start_line", 1, "end_line", 1), "secret")
 }
 
 type gitTreeEntry struct {
@@ -425,7 +396,7 @@ func TestGitTreeAndBlobs(t *testing.T) {
 			Size int64  `json:"size"`
 		} `json:"entries"`
 	}
-	gitOK(t, a, alice, "list_directory", aliceNotes("path", "docs", "ref", testgitea.TagLight), &dir)
+	mustDecode(t, a, alice, "list_directory", aliceNotes("path", "docs", "ref", testgitea.TagLight), &dir)
 	var listed []string
 	for _, e := range dir.Entries {
 		listed = append(listed, fmt.Sprintf("%s %s %s %v", e.Name, e.Path, e.Type, e.Size > 0))
@@ -433,7 +404,7 @@ func TestGitTreeAndBlobs(t *testing.T) {
 	if want := "[faq.md docs/faq.md file true guide.md docs/guide.md file true setup.md docs/setup.md file true]"; fmt.Sprint(listed) != want {
 		t.Errorf("list_directory docs = %v, want %s", listed, want)
 	}
-	gitOK(t, a, alice, "list_directory", aliceNotes("ref", testgitea.TagLight), &dir)
+	mustDecode(t, a, alice, "list_directory", aliceNotes("ref", testgitea.TagLight), &dir)
 	listed = nil
 	for _, e := range dir.Entries {
 		listed = append(listed, e.Name+":"+e.Type)
@@ -443,9 +414,9 @@ func TestGitTreeAndBlobs(t *testing.T) {
 			t.Errorf("list_directory root = %v, want %s", listed, want)
 		}
 	}
-	gitRefused(t, a, alice, "list_directory", aliceNotes("path", "README.md"), "not a directory")
-	gitRefused(t, a, alice, "list_directory", aliceNotes("path", "no/such/dir"), "not found")
-	gitRefused(t, a, bob, "list_directory", aliceNotes(), "not found")
+	mustRefuse(t, a, alice, "list_directory", aliceNotes("path", "README.md"), "not a directory")
+	mustRefuse(t, a, alice, "list_directory", aliceNotes("path", "no/such/dir"), "not found")
+	mustRefuse(t, a, bob, "list_directory", aliceNotes(), "not found")
 
 	var tree struct {
 		SHA      string         `json:"sha"`
@@ -453,7 +424,7 @@ func TestGitTreeAndBlobs(t *testing.T) {
 		NextPage int            `json:"next_page"`
 		Total    int            `json:"total"`
 	}
-	gitOK(t, a, alice, "get_tree", aliceNotes("ref", testgitea.TagLight), &tree)
+	mustDecode(t, a, alice, "get_tree", aliceNotes("ref", testgitea.TagLight), &tree)
 	byPath := map[string]gitTreeEntry{}
 	for _, e := range tree.Entries {
 		byPath[e.Path] = e
@@ -463,27 +434,27 @@ func TestGitTreeAndBlobs(t *testing.T) {
 		t.Errorf("get_tree at %s = %+v", testgitea.TagLight, tree)
 	}
 	all := len(tree.Entries)
-	gitOK(t, a, alice, "get_tree", aliceNotes("ref", testgitea.TagLight, "limit", 3, "page", 2), &tree)
+	mustDecode(t, a, alice, "get_tree", aliceNotes("ref", testgitea.TagLight, "limit", 3, "page", 2), &tree)
 	if len(tree.Entries) != 3 || tree.NextPage != 3 || tree.Total != all {
 		t.Errorf("get_tree page 2 of 3 = %+v", tree)
 	}
-	gitOK(t, a, alice, "get_tree", aliceNotes("ref", testgitea.TagLight, "path", "src"), &tree)
+	mustDecode(t, a, alice, "get_tree", aliceNotes("ref", testgitea.TagLight, "path", "src"), &tree)
 	if got := gitTreePaths(tree.Entries); got != "[src/main.go src/util src/util/strings.go]" {
 		t.Errorf("get_tree src = %s", got)
 	}
-	gitOK(t, a, alice, "get_tree", aliceNotes("path", "src/", "recursive", false), &tree)
+	mustDecode(t, a, alice, "get_tree", aliceNotes("path", "src/", "recursive", false), &tree)
 	if got := gitTreePaths(tree.Entries); got != "[src/main.go src/util]" {
 		t.Errorf("get_tree src, not recursive = %s", got)
 	}
-	gitOK(t, a, alice, "get_tree", aliceNotes("ref", testgitea.PullBranch), &tree)
+	mustDecode(t, a, alice, "get_tree", aliceNotes("ref", testgitea.PullBranch), &tree)
 	if got := gitTreePaths(tree.Entries); !strings.Contains(got, "greeting.txt") || strings.Contains(got, "src/") {
 		t.Errorf("get_tree %s = %s", testgitea.PullBranch, got)
 	}
-	gitRefused(t, a, alice, "get_tree", aliceNotes("path", "README.md"), "not a directory")
-	gitRefused(t, a, alice, "get_tree", aliceNotes("ref", "no-such-ref"), "not found")
-	gitRefused(t, a, bob, "get_tree", aliceNotes(), "not found")
+	mustRefuse(t, a, alice, "get_tree", aliceNotes("path", "README.md"), "not a directory")
+	mustRefuse(t, a, alice, "get_tree", aliceNotes("ref", "no-such-ref"), "not found")
+	mustRefuse(t, a, bob, "get_tree", aliceNotes(), "not found")
 
-	gitOK(t, a, alice, "get_tree", aliceNotes("ref", testgitea.TagLight), &tree)
+	mustDecode(t, a, alice, "get_tree", aliceNotes("ref", testgitea.TagLight), &tree)
 	for _, e := range tree.Entries {
 		byPath[e.Path] = e
 	}
@@ -495,18 +466,18 @@ func TestGitTreeAndBlobs(t *testing.T) {
 		Note    string `json:"note"`
 	}
 	cfg := byPath[testgitea.ConfigFile]
-	res := gitOK(t, a, alice, "get_blob", aliceNotes("sha", cfg.SHA), &blob)
+	res := mustDecode(t, a, alice, "get_blob", aliceNotes("sha", cfg.SHA), &blob)
 	if blob.SHA != cfg.SHA || blob.Size != cfg.Size || strings.Contains(res.Body, testgitea.NeedleSecret) ||
 		blob.Content != "region = eu-west\ndeploy_token = "+textsafe.Masked+"\n" || !strings.Contains(blob.Note, "masked") {
 		t.Errorf("get_blob %s = %s", testgitea.ConfigFile, res.Body)
 	}
-	gitOK(t, a, alice, "get_blob", aliceNotes("sha", byPath[testgitea.BinaryFile].SHA), &blob)
+	mustDecode(t, a, alice, "get_blob", aliceNotes("sha", byPath[testgitea.BinaryFile].SHA), &blob)
 	if !blob.Binary || blob.Content != "" || blob.Size != int64(len(testgitea.BinaryContent)) {
 		t.Errorf("get_blob %s = %+v, want a described binary", testgitea.BinaryFile, blob)
 	}
-	gitRefused(t, a, alice, "get_blob", aliceNotes("sha", strings.Repeat("0", 40)), "not found")
-	gitRefused(t, a, alice, "get_blob", aliceNotes("sha", "abc"), "invalid argument")
-	gitRefused(t, a, bob, "get_blob", aliceNotes("sha", cfg.SHA), "not found")
+	mustRefuse(t, a, alice, "get_blob", aliceNotes("sha", strings.Repeat("0", 40)), "not found")
+	mustRefuse(t, a, alice, "get_blob", aliceNotes("sha", "abc"), "invalid argument")
+	mustRefuse(t, a, bob, "get_blob", aliceNotes("sha", cfg.SHA), "not found")
 }
 
 func gitTreePaths(entries []gitTreeEntry) string {
@@ -544,7 +515,7 @@ func TestGitSearchCode(t *testing.T) {
 	bob := a.token(t, g, testgitea.BobName, gitScope).AccessToken
 
 	var s gitSearchOut
-	res := gitOK(t, a, alice, "search_code", aliceNotes("query", testgitea.SearchNeedle, "ref", testgitea.TagLight), &s)
+	res := mustDecode(t, a, alice, "search_code", aliceNotes("query", testgitea.SearchNeedle, "ref", testgitea.TagLight), &s)
 	if got, want := s.found(), testgitea.ConfigFile+":2 "+testgitea.FAQFile+":3 "+testgitea.MainGoFile+":6"; got != want {
 		t.Errorf("search_code matches = %s, want %s", got, want)
 	}
@@ -560,28 +531,28 @@ func TestGitSearchCode(t *testing.T) {
 			t.Errorf("the case-insensitive match shows %q", m.Text)
 		}
 	}
-	gitOK(t, a, alice, "search_code", aliceNotes("query", "NEEDLE-7F3A", "path", "src"), &s)
+	mustDecode(t, a, alice, "search_code", aliceNotes("query", "NEEDLE-7F3A", "path", "src"), &s)
 	if s.found() != testgitea.MainGoFile+":6" || s.FilesScanned != 2 {
 		t.Errorf("search_code under src = %s, scanned %d", s.found(), s.FilesScanned)
 	}
-	gitOK(t, a, alice, "search_code", aliceNotes("query", "Roadmap", "ref", testgitea.DevelopBranch, "path", "docs"), &s)
+	mustDecode(t, a, alice, "search_code", aliceNotes("query", "Roadmap", "ref", testgitea.DevelopBranch, "path", "docs"), &s)
 	if s.found() != testgitea.RoadmapFile+":1" {
 		t.Errorf("search_code on %s = %s", testgitea.DevelopBranch, s.found())
 	}
-	gitOK(t, a, alice, "search_code", aliceNotes("query", "no such text anywhere"), &s)
+	mustDecode(t, a, alice, "search_code", aliceNotes("query", "no such text anywhere"), &s)
 	if len(s.Matches) != 0 || s.FilesScanned == 0 {
 		t.Errorf("search_code for absent text = %+v", s)
 	}
 	if res := a.toolCall(t, alice, "search_code", aliceNotes("query", "")); res.Status != 400 || !strings.Contains(res.Body, "query") {
 		t.Errorf("search_code with an empty query = %d %s, want 400", res.Status, res.Body)
 	}
-	gitRefused(t, a, alice, "search_code", aliceNotes("query", "x", "path", "no/such/dir"), "not found")
-	gitRefused(t, a, bob, "search_code", aliceNotes("query", "x"), "not found")
+	mustRefuse(t, a, alice, "search_code", aliceNotes("query", "x", "path", "no/such/dir"), "not found")
+	mustRefuse(t, a, bob, "search_code", aliceNotes("query", "x"), "not found")
 
 	// With secrets blocked, a file holding one is withheld from the scan.
 	block := startAegisFor(t, g, gitScope, "SECRET_MASKING=block")
 	btok := block.token(t, g, testgitea.AliceName, gitScope).AccessToken
-	gitOK(t, block, btok, "search_code", aliceNotes("query", testgitea.SearchNeedle, "ref", testgitea.TagLight), &s)
+	mustDecode(t, block, btok, "search_code", aliceNotes("query", testgitea.SearchNeedle, "ref", testgitea.TagLight), &s)
 	if s.found() != testgitea.FAQFile+":3 "+testgitea.MainGoFile+":6" || !strings.Contains(s.Note, "withheld") {
 		t.Errorf("search_code with secrets blocked = %s, note %q", s.found(), s.Note)
 	}

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -18,34 +17,6 @@ import (
 // peopleScopes is every scope the identity, organization, repository-detail
 // and notification tools need.
 const peopleScopes = "openid read:repository read:user read:organization read:notification"
-
-// peopleCall runs a tool that must succeed and decodes its structured
-// content into out.
-func peopleCall(t *testing.T, a *aegis, token, name string, args map[string]any, out any) toolResult {
-	t.Helper()
-	res := a.toolCall(t, token, name, args)
-	if res.Status != http.StatusOK || res.IsError {
-		t.Fatalf("%s(%v) = %d %s, want a result", name, args, res.Status, res.Body)
-	}
-	data, err := json.Marshal(res.Structured)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		t.Fatalf("%s: structured content %s: %v", name, data, err)
-	}
-	return res
-}
-
-// peopleRefused asserts that a tool call ran and failed with a tool error
-// whose text contains want.
-func peopleRefused(t *testing.T, a *aegis, token, name string, args map[string]any, want string) {
-	t.Helper()
-	res := a.toolCall(t, token, name, args)
-	if res.Status != http.StatusOK || !res.IsError || !strings.Contains(res.Text, want) {
-		t.Errorf("%s(%v) = %d %s, want a tool error containing %q", name, args, res.Status, res.Body, want)
-	}
-}
 
 type peoplePerson struct {
 	Login    string `json:"login"`
@@ -76,32 +47,32 @@ func TestPeopleUsers(t *testing.T) {
 		URL     string    `json:"url"`
 		Email   string    `json:"email"`
 	}
-	res := peopleCall(t, a, alice, "get_user", map[string]any{"username": testgitea.BobName}, &bob)
+	res := mustDecode(t, a, alice, "get_user", map[string]any{"username": testgitea.BobName}, &bob)
 	if bob.Login != testgitea.BobName || bob.ID == 0 || bob.Created.IsZero() || bob.URL != g.URL+"/bob" || bob.Email != "" {
 		t.Errorf("get_user bob = %s", res.Body)
 	}
 	if !strings.HasPrefix(res.Text, "[untrusted content]") {
 		t.Errorf("get_user text %q is not marked untrusted though profiles are user-written", res.Text)
 	}
-	peopleRefused(t, a, alice, "get_user", map[string]any{"username": "nobody-by-this-name"}, "not found")
-	peopleRefused(t, a, alice, "get_user", map[string]any{"username": "../admin"}, "username")
+	mustRefuse(t, a, alice, "get_user", map[string]any{"username": "nobody-by-this-name"}, "not found")
+	mustRefuse(t, a, alice, "get_user", map[string]any{"username": "../admin"}, "username")
 
 	var found struct {
 		Users []peoplePerson `json:"users"`
 		peoplePage
 	}
-	peopleCall(t, a, alice, "search_users", map[string]any{"query": "bo"}, &found)
+	mustDecode(t, a, alice, "search_users", map[string]any{"query": "bo"}, &found)
 	if !slices.ContainsFunc(found.Users, func(p peoplePerson) bool { return p.Login == testgitea.BobName }) ||
 		slices.ContainsFunc(found.Users, func(p peoplePerson) bool { return p.Login == testgitea.AliceName }) {
 		t.Errorf("search_users bo = %+v, want bob and not alice", found.Users)
 	}
 	// Organizations are not users: acme is never found.
-	peopleCall(t, a, alice, "search_users", map[string]any{"query": testgitea.Org}, &found)
+	mustDecode(t, a, alice, "search_users", map[string]any{"query": testgitea.Org}, &found)
 	if len(found.Users) != 0 {
 		t.Errorf("search_users acme = %+v, want no users", found.Users)
 	}
 	// Paginated: one user per page, with the total Gitea reports.
-	peopleCall(t, a, alice, "search_users", map[string]any{"query": "i", "limit": 1}, &found)
+	mustDecode(t, a, alice, "search_users", map[string]any{"query": "i", "limit": 1}, &found)
 	if len(found.Users) != 1 || found.NextPage != 2 || found.Total < 2 {
 		t.Errorf("search_users i, limit 1 = %+v, want one user, next page 2, total >= 2 (alice, siteadmin)", found)
 	}
@@ -133,27 +104,27 @@ func TestPeopleOrganizations(t *testing.T) {
 		}
 		return out
 	}
-	peopleCall(t, a, alice, "list_my_organizations", nil, &orgs)
+	mustDecode(t, a, alice, "list_my_organizations", nil, &orgs)
 	if got := names(); !slices.Contains(got, testgitea.PeopleOrg) || slices.Contains(got, testgitea.Org) {
 		t.Errorf("alice's organizations = %v, want %s and not %s", got, testgitea.PeopleOrg, testgitea.Org)
 	}
-	peopleCall(t, a, bob, "list_my_organizations", map[string]any{"limit": 10}, &orgs)
+	mustDecode(t, a, bob, "list_my_organizations", map[string]any{"limit": 10}, &orgs)
 	if got := names(); !slices.Contains(got, testgitea.Org) || slices.Contains(got, testgitea.PeopleOrg) {
 		t.Errorf("bob's organizations = %v, want %s and never alice's private %s", got, testgitea.Org, testgitea.PeopleOrg)
 	}
 
 	var guild org
-	peopleCall(t, a, alice, "get_organization", map[string]any{"org": testgitea.PeopleOrg}, &guild)
+	mustDecode(t, a, alice, "get_organization", map[string]any{"org": testgitea.PeopleOrg}, &guild)
 	if guild.Name != testgitea.PeopleOrg || guild.FullName != "The Guild" || guild.Visibility != "private" || !strings.Contains(guild.Description, "private organisation") {
 		t.Errorf("get_organization guild as alice = %+v", guild)
 	}
 	var acme org
-	peopleCall(t, a, alice, "get_organization", map[string]any{"org": testgitea.Org}, &acme)
+	mustDecode(t, a, alice, "get_organization", map[string]any{"org": testgitea.Org}, &acme)
 	if acme.Name != testgitea.Org || acme.Visibility != "public" {
 		t.Errorf("get_organization acme as alice (a public organization) = %+v", acme)
 	}
-	peopleRefused(t, a, bob, "get_organization", map[string]any{"org": testgitea.PeopleOrg}, "not found")
-	peopleRefused(t, a, bob, "get_organization", map[string]any{"org": "no-such-org"}, "not found")
+	mustRefuse(t, a, bob, "get_organization", map[string]any{"org": testgitea.PeopleOrg}, "not found")
+	mustRefuse(t, a, bob, "get_organization", map[string]any{"org": "no-such-org"}, "not found")
 
 	type team struct {
 		Name       string            `json:"name"`
@@ -164,49 +135,49 @@ func TestPeopleOrganizations(t *testing.T) {
 		Teams []team `json:"teams"`
 		peoplePage
 	}
-	peopleCall(t, a, bob, "list_organization_teams", map[string]any{"org": testgitea.Org}, &teams)
+	mustDecode(t, a, bob, "list_organization_teams", map[string]any{"org": testgitea.Org}, &teams)
 	i := slices.IndexFunc(teams.Teams, func(tm team) bool { return tm.Name == testgitea.OrgTeam })
 	if i < 0 || teams.Teams[i].Permission != "" || teams.Teams[i].Units["code"] != "read" || teams.Teams[i].Units["issues"] != "read" || teams.Teams[i].Units["pulls"] != "read" {
 		t.Errorf("acme's teams as bob = %+v, want %s with read access to code and issues", teams.Teams, testgitea.OrgTeam)
 	}
 	if len(teams.Teams) > 1 {
 		// More teams than one page of one: the list continues.
-		peopleCall(t, a, bob, "list_organization_teams", map[string]any{"org": testgitea.Org, "limit": 1}, &teams)
+		mustDecode(t, a, bob, "list_organization_teams", map[string]any{"org": testgitea.Org, "limit": 1}, &teams)
 		if len(teams.Teams) != 1 || teams.NextPage != 2 {
 			t.Errorf("acme's teams, limit 1 = %+v, want one team and next page 2", teams)
 		}
 	}
-	peopleCall(t, a, alice, "list_organization_teams", map[string]any{"org": testgitea.PeopleOrg}, &teams)
+	mustDecode(t, a, alice, "list_organization_teams", map[string]any{"org": testgitea.PeopleOrg}, &teams)
 	if len(teams.Teams) != 1 || teams.Teams[0].Name != "Owners" || teams.Teams[0].Permission != "owner" {
 		t.Errorf("guild's teams as its owner = %+v, want Owners", teams.Teams)
 	}
 	// Gitea lists teams to members only, whether it shows the organization
 	// (acme, public) or not (guild, private), and hides a missing one.
-	peopleRefused(t, a, alice, "list_organization_teams", map[string]any{"org": testgitea.Org}, "forbidden")
-	peopleRefused(t, a, bob, "list_organization_teams", map[string]any{"org": testgitea.PeopleOrg}, "forbidden")
-	peopleRefused(t, a, bob, "list_organization_teams", map[string]any{"org": "no-such-org"}, "not found")
+	mustRefuse(t, a, alice, "list_organization_teams", map[string]any{"org": testgitea.Org}, "forbidden")
+	mustRefuse(t, a, bob, "list_organization_teams", map[string]any{"org": testgitea.PeopleOrg}, "forbidden")
+	mustRefuse(t, a, bob, "list_organization_teams", map[string]any{"org": "no-such-org"}, "not found")
 
 	var repos struct {
 		Repositories []peopleRepo `json:"repositories"`
 		peoplePage
 	}
-	peopleCall(t, a, bob, "list_organization_repositories", map[string]any{"org": testgitea.Org}, &repos)
+	mustDecode(t, a, bob, "list_organization_repositories", map[string]any{"org": testgitea.Org}, &repos)
 	want := testgitea.Org + "/" + testgitea.OrgRepo
 	i = slices.IndexFunc(repos.Repositories, func(r peopleRepo) bool { return r.FullName == want })
 	if i < 0 || !repos.Repositories[i].Private || repos.Repositories[i].Permission != "read" {
 		t.Errorf("acme's repositories as bob = %+v, want %s, private, read", repos.Repositories, want)
 	}
-	peopleCall(t, a, alice, "list_organization_repositories", map[string]any{"org": testgitea.Org}, &repos)
+	mustDecode(t, a, alice, "list_organization_repositories", map[string]any{"org": testgitea.Org}, &repos)
 	if slices.ContainsFunc(repos.Repositories, func(r peopleRepo) bool { return r.FullName == want }) {
 		t.Errorf("acme's repositories as alice = %+v, include the private %s she has no access to", repos.Repositories, want)
 	}
 	// Of a private organization a non-member sees no repository (Gitea
 	// answers an empty list rather than not found).
-	peopleCall(t, a, bob, "list_organization_repositories", map[string]any{"org": testgitea.PeopleOrg}, &repos)
+	mustDecode(t, a, bob, "list_organization_repositories", map[string]any{"org": testgitea.PeopleOrg}, &repos)
 	if len(repos.Repositories) != 0 {
 		t.Errorf("guild's repositories as bob = %+v, want none", repos.Repositories)
 	}
-	peopleRefused(t, a, bob, "list_organization_repositories", map[string]any{"org": "no-such-org"}, "not found")
+	mustRefuse(t, a, bob, "list_organization_repositories", map[string]any{"org": "no-such-org"}, "not found")
 	if res := a.toolCall(t, bob, "list_organization_repositories", map[string]any{"org": testgitea.Org, "limit": 51}); res.Status != http.StatusBadRequest || !strings.Contains(res.Body, "limit") {
 		t.Errorf("list_organization_repositories with limit 51 = %d %s, want 400 naming limit", res.Status, res.Body)
 	}
@@ -232,7 +203,7 @@ func TestPeopleRepositoryDetails(t *testing.T) {
 		Note      string     `json:"note"`
 	}
 	for range 300 { // up to 30 s: Gitea works through its queues in the background
-		peopleCall(t, a, bob, "get_repository_languages", roadmap, &langs)
+		mustDecode(t, a, bob, "get_repository_languages", roadmap, &langs)
 		if len(langs.Languages) > 0 {
 			break
 		}
@@ -242,25 +213,25 @@ func TestPeopleRepositoryDetails(t *testing.T) {
 		t.Errorf("languages of alice/roadmap = %+v, want Go only", langs)
 	}
 	// alice/website, forked before any code was pushed to bob/website, holds a README only.
-	peopleCall(t, a, alice, "get_repository_languages", map[string]any{"owner": testgitea.AliceName, "repo": testgitea.AliceFork}, &langs)
+	mustDecode(t, a, alice, "get_repository_languages", map[string]any{"owner": testgitea.AliceName, "repo": testgitea.AliceFork}, &langs)
 	if len(langs.Languages) != 0 || langs.Note == "" {
 		t.Errorf("languages of alice/website (a README only) = %+v, want none and a note", langs)
 	}
-	peopleRefused(t, a, bob, "get_repository_languages", notes, "not found")
+	mustRefuse(t, a, bob, "get_repository_languages", notes, "not found")
 
 	var topics struct {
 		Topics []string `json:"topics"`
 	}
-	peopleCall(t, a, alice, "list_repository_topics", notes, &topics)
+	mustDecode(t, a, alice, "list_repository_topics", notes, &topics)
 	slices.Sort(topics.Topics)
 	if !slices.Equal(topics.Topics, []string{testgitea.NotesTopic1, testgitea.NotesTopic2}) {
 		t.Errorf("topics of alice/notes = %v", topics.Topics)
 	}
-	peopleCall(t, a, alice, "list_repository_topics", roadmap, &topics)
+	mustDecode(t, a, alice, "list_repository_topics", roadmap, &topics)
 	if topics.Topics == nil || len(topics.Topics) != 0 {
 		t.Errorf("topics of alice/roadmap = %#v, want an empty list", topics.Topics)
 	}
-	peopleRefused(t, a, bob, "list_repository_topics", notes, "not found")
+	mustRefuse(t, a, bob, "list_repository_topics", notes, "not found")
 
 	var collaborators struct {
 		Collaborators []peoplePerson `json:"collaborators"`
@@ -273,37 +244,37 @@ func TestPeopleRepositoryDetails(t *testing.T) {
 		}
 		return out
 	}
-	peopleCall(t, a, bob, "list_repository_collaborators", website, &collaborators)
+	mustDecode(t, a, bob, "list_repository_collaborators", website, &collaborators)
 	if got := logins(); !slices.Contains(got, testgitea.AliceName) || slices.Contains(got, testgitea.BobName) {
 		t.Errorf("collaborators of bob/website as its owner = %v, want alice (and not the owner)", got)
 	}
 	// A read-only collaborator may list them too.
-	peopleCall(t, a, alice, "list_repository_collaborators", website, &collaborators)
+	mustDecode(t, a, alice, "list_repository_collaborators", website, &collaborators)
 	if got := logins(); !slices.Contains(got, testgitea.AliceName) {
 		t.Errorf("collaborators of bob/website as alice, a read-only collaborator = %v, want alice", got)
 	}
 	// So may a read-only team member of an organization repository, and
 	// anyone signed in, of a public repository.
-	peopleCall(t, a, bob, "list_repository_collaborators", map[string]any{"owner": testgitea.Org, "repo": testgitea.OrgRepo}, &collaborators)
-	peopleCall(t, a, bob, "list_repository_collaborators", map[string]any{"owner": testgitea.AliceName, "repo": testgitea.RoadmapRepo}, &collaborators)
-	peopleRefused(t, a, alice, "list_repository_collaborators", map[string]any{"owner": testgitea.BobName, "repo": testgitea.BobPrivateRepo}, "not found")
+	mustDecode(t, a, bob, "list_repository_collaborators", map[string]any{"owner": testgitea.Org, "repo": testgitea.OrgRepo}, &collaborators)
+	mustDecode(t, a, bob, "list_repository_collaborators", map[string]any{"owner": testgitea.AliceName, "repo": testgitea.RoadmapRepo}, &collaborators)
+	mustRefuse(t, a, alice, "list_repository_collaborators", map[string]any{"owner": testgitea.BobName, "repo": testgitea.BobPrivateRepo}, "not found")
 
 	var forks struct {
 		Forks []peopleRepo `json:"forks"`
 		peoplePage
 	}
-	peopleCall(t, a, bob, "list_forks", website, &forks)
+	mustDecode(t, a, bob, "list_forks", website, &forks)
 	fork := testgitea.AliceName + "/" + testgitea.AliceFork
 	i := slices.IndexFunc(forks.Forks, func(r peopleRepo) bool { return r.FullName == fork })
 	if i < 0 || !forks.Forks[i].Fork || forks.Forks[i].Private || forks.Forks[i].Permission != "read" {
 		t.Errorf("forks of bob/website as bob = %+v, want %s, public, which bob may read", forks.Forks, fork)
 	}
-	peopleCall(t, a, alice, "list_forks", map[string]any{"owner": testgitea.BobName, "repo": testgitea.BobPublicRepo, "page": 2}, &forks)
+	mustDecode(t, a, alice, "list_forks", map[string]any{"owner": testgitea.BobName, "repo": testgitea.BobPublicRepo, "page": 2}, &forks)
 	if len(forks.Forks) != 0 || forks.NextPage != 0 {
 		t.Errorf("forks of bob/website, page 2 = %+v, want an empty last page", forks)
 	}
-	peopleRefused(t, a, bob, "list_forks", notes, "not found")
-	peopleRefused(t, a, bob, "list_forks", map[string]any{"owner": "bob", "repo": "a/b"}, "repo")
+	mustRefuse(t, a, bob, "list_forks", notes, "not found")
+	mustRefuse(t, a, bob, "list_forks", map[string]any{"owner": "bob", "repo": "a/b"}, "repo")
 }
 
 // peopleMarkRead marks one of user's notification threads read through
@@ -358,7 +329,7 @@ func TestPeopleNotifications(t *testing.T) {
 	// mentions of alice to arrive, briefly.
 	var res toolResult
 	for range 300 { // up to 30 s: Gitea works through its queues in the background
-		res = peopleCall(t, a, alice, "list_notifications", map[string]any{"all": true}, &list)
+		res = mustDecode(t, a, alice, "list_notifications", map[string]any{"all": true}, &list)
 		if find(testgitea.MentionTitle) != nil && find(testgitea.ReadMentionTitle) != nil {
 			break
 		}
@@ -378,21 +349,21 @@ func TestPeopleNotifications(t *testing.T) {
 	}
 
 	peopleMarkRead(t, g, testgitea.AliceName, read.ID)
-	peopleCall(t, a, alice, "list_notifications", nil, &list)
+	mustDecode(t, a, alice, "list_notifications", nil, &list)
 	if m := find(testgitea.MentionTitle); m == nil || !m.Unread || find(testgitea.ReadMentionTitle) != nil {
 		t.Errorf("alice's unread notifications = %+v, want the unread mention only", list.Notifications)
 	}
-	peopleCall(t, a, alice, "list_notifications", map[string]any{"all": true}, &list)
+	mustDecode(t, a, alice, "list_notifications", map[string]any{"all": true}, &list)
 	if r := find(testgitea.ReadMentionTitle); r == nil || r.Unread || find(testgitea.MentionTitle) == nil {
 		t.Errorf("all alice's notifications = %+v, want both mentions, one read", list.Notifications)
 	}
-	peopleCall(t, a, alice, "list_notifications", map[string]any{"all": true, "limit": 1}, &list)
+	mustDecode(t, a, alice, "list_notifications", map[string]any{"all": true, "limit": 1}, &list)
 	if len(list.Notifications) != 1 || list.NextPage != 2 || list.Total < 2 {
 		t.Errorf("alice's notifications, limit 1 = %+v, want one and a next page", list)
 	}
 
 	// Notifications are the caller's own: bob, who wrote the issues, has none of them.
-	peopleCall(t, a, bob, "list_notifications", map[string]any{"all": true}, &list)
+	mustDecode(t, a, bob, "list_notifications", map[string]any{"all": true}, &list)
 	if find(testgitea.MentionTitle) != nil || find(testgitea.ReadMentionTitle) != nil {
 		t.Errorf("bob's notifications = %+v, include alice's", list.Notifications)
 	}

@@ -13,25 +13,6 @@ import (
 // releasesScope is the one scope the releases, Actions and wiki tools need.
 const releasesScope = "read:repository"
 
-// releasesCall runs a tool and fails the test unless it succeeded.
-func releasesCall(t *testing.T, a *aegis, token, name string, args map[string]any) map[string]any {
-	t.Helper()
-	res := a.toolCall(t, token, name, args)
-	if res.Status != 200 || res.IsError {
-		t.Fatalf("%s(%v) = %d %s, want a result", name, args, res.Status, res.Body)
-	}
-	return res.Structured
-}
-
-// releasesRefused runs a tool and checks it failed with a tool error holding want.
-func releasesRefused(t *testing.T, a *aegis, token, name string, args map[string]any, want string) {
-	t.Helper()
-	res := a.toolCall(t, token, name, args)
-	if res.Status != 200 || !res.IsError || !strings.Contains(res.Text, want) {
-		t.Errorf("%s(%v) = %d %s, want a tool error containing %q", name, args, res.Status, res.Body, want)
-	}
-}
-
 func relItems(t *testing.T, out map[string]any, key string) []map[string]any {
 	t.Helper()
 	raw, ok := out[key].([]any)
@@ -60,7 +41,7 @@ func TestReleasesReleaseTools(t *testing.T) {
 	bob := a.token(t, g, testgitea.BobName, releasesScope).AccessToken
 
 	// Alice reads bob's public releases; the draft stays hidden from a read token.
-	list := releasesCall(t, a, alice, "list_releases", relWebsite())
+	list := mustCall(t, a, alice, "list_releases", relWebsite())
 	rels := relItems(t, list, "releases")
 	if len(rels) != 2 || rels[0]["tag"] != testgitea.PrereleaseTag || rels[0]["prerelease"] != true ||
 		rels[1]["tag"] != testgitea.ReleaseTag || rels[1]["name"] != testgitea.ReleaseName || rels[1]["author"] != testgitea.BobName ||
@@ -70,7 +51,7 @@ func TestReleasesReleaseTools(t *testing.T) {
 	if strings.Contains(fmt.Sprint(list), testgitea.DraftReleaseName) {
 		t.Errorf("list_releases shows the draft to a read token: %v", list)
 	}
-	page := releasesCall(t, a, alice, "list_releases", relWebsite("limit", 1))
+	page := mustCall(t, a, alice, "list_releases", relWebsite("limit", 1))
 	if len(relItems(t, page, "releases")) != 1 || page["next_page"] != 2.0 {
 		t.Errorf("list_releases limit 1 = %v, want one release and next_page 2", page)
 	}
@@ -83,30 +64,30 @@ func TestReleasesReleaseTools(t *testing.T) {
 		assets[0]["download_count"] != 0.0 || !strings.HasPrefix(res.Text, "[untrusted content]") {
 		t.Errorf("get_release_by_tag %s = %s", testgitea.ReleaseTag, res.Body)
 	}
-	byID := releasesCall(t, a, alice, "get_release", relWebsite("id", rel["id"]))
+	byID := mustCall(t, a, alice, "get_release", relWebsite("id", rel["id"]))
 	if byID["tag"] != testgitea.ReleaseTag || byID["notes"] != testgitea.ReleaseNotes {
 		t.Errorf("get_release %v = %v, want %s", rel["id"], byID, testgitea.ReleaseTag)
 	}
-	if latest := releasesCall(t, a, alice, "get_latest_release", relWebsite()); latest["tag"] != testgitea.ReleaseTag {
+	if latest := mustCall(t, a, alice, "get_latest_release", relWebsite()); latest["tag"] != testgitea.ReleaseTag {
 		t.Errorf("get_latest_release = %v, want %s (the prerelease is newer but does not count)", latest, testgitea.ReleaseTag)
 	}
-	pre := releasesCall(t, a, alice, "get_release_by_tag", relWebsite("tag", testgitea.PrereleaseTag))
+	pre := mustCall(t, a, alice, "get_release_by_tag", relWebsite("tag", testgitea.PrereleaseTag))
 	if pre["prerelease"] != true || pre["name"] != testgitea.PrereleaseName || pre["notes"] != nil || pre["assets"] != nil {
 		t.Errorf("get_release_by_tag %s = %v", testgitea.PrereleaseTag, pre)
 	}
 
 	// Bob's private release: his own, invisible to alice, and never confirmed to her.
 	secret := map[string]any{"owner": testgitea.BobName, "repo": testgitea.BobPrivateRepo, "tag": testgitea.PrivateReleaseTag}
-	private := releasesCall(t, a, bob, "get_release_by_tag", secret)
-	releasesRefused(t, a, alice, "get_release_by_tag", secret, "not found")
-	releasesRefused(t, a, alice, "get_release", map[string]any{"owner": testgitea.BobName, "repo": testgitea.BobPrivateRepo, "id": private["id"]}, "not found")
-	releasesRefused(t, a, alice, "get_latest_release", map[string]any{"owner": testgitea.BobName, "repo": testgitea.BobPrivateRepo}, "not found")
-	releasesRefused(t, a, alice, "list_releases", map[string]any{"owner": testgitea.BobName, "repo": testgitea.BobPrivateRepo}, "not found")
+	private := mustCall(t, a, bob, "get_release_by_tag", secret)
+	mustRefuse(t, a, alice, "get_release_by_tag", secret, "not found")
+	mustRefuse(t, a, alice, "get_release", map[string]any{"owner": testgitea.BobName, "repo": testgitea.BobPrivateRepo, "id": private["id"]}, "not found")
+	mustRefuse(t, a, alice, "get_latest_release", map[string]any{"owner": testgitea.BobName, "repo": testgitea.BobPrivateRepo}, "not found")
+	mustRefuse(t, a, alice, "list_releases", map[string]any{"owner": testgitea.BobName, "repo": testgitea.BobPrivateRepo}, "not found")
 
 	// A repository without releases says so; a tag without a release is not found.
-	releasesRefused(t, a, bob, "get_latest_release", map[string]any{"owner": testgitea.Org, "repo": testgitea.OrgRepo}, "no published release")
-	releasesRefused(t, a, bob, "get_release_by_tag", relWebsite("tag", "v9.9.9"), "not found")
-	releasesRefused(t, a, bob, "get_release_by_tag", relWebsite("tag", "../../user"), "tag")
+	mustRefuse(t, a, bob, "get_latest_release", map[string]any{"owner": testgitea.Org, "repo": testgitea.OrgRepo}, "no published release")
+	mustRefuse(t, a, bob, "get_release_by_tag", relWebsite("tag", "v9.9.9"), "not found")
+	mustRefuse(t, a, bob, "get_release_by_tag", relWebsite("tag", "../../user"), "tag")
 	if res := a.toolCall(t, bob, "get_release", relWebsite("id", 0)); res.Status != 400 || !strings.Contains(res.Body, "id") {
 		t.Errorf("get_release id 0 = %d %s, want 400 naming id", res.Status, res.Body)
 	}
@@ -118,7 +99,7 @@ func TestReleasesActionsTools(t *testing.T) {
 	alice := a.token(t, g, testgitea.AliceName, releasesScope).AccessToken
 	bob := a.token(t, g, testgitea.BobName, releasesScope).AccessToken
 
-	wfs := relItems(t, releasesCall(t, a, alice, "list_workflows", relWebsite()), "workflows")
+	wfs := relItems(t, mustCall(t, a, alice, "list_workflows", relWebsite()), "workflows")
 	if len(wfs) != 1 || wfs[0]["file"] != "ci.yml" || wfs[0]["path"] != testgitea.WorkflowFile ||
 		wfs[0]["name"] != testgitea.WorkflowName || wfs[0]["state"] != "active" {
 		t.Errorf("list_workflows = %v, want %s", wfs, testgitea.WorkflowFile)
@@ -126,7 +107,7 @@ func TestReleasesActionsTools(t *testing.T) {
 
 	// The push of the workflow made one run: the seed's runner failed its
 	// build job; no runner takes its deploy job, so the run stays queued.
-	runs := relItems(t, releasesCall(t, a, alice, "list_workflow_runs", relWebsite()), "runs")
+	runs := relItems(t, mustCall(t, a, alice, "list_workflow_runs", relWebsite()), "runs")
 	if len(runs) != 1 {
 		t.Fatalf("list_workflow_runs = %v, want the one run of the workflow push", runs)
 	}
@@ -138,25 +119,25 @@ func TestReleasesActionsTools(t *testing.T) {
 	for _, filter := range []map[string]any{
 		relWebsite("status", "queued"), relWebsite("workflow", "ci.yml"), relWebsite("branch", "main", "event", "push"),
 	} {
-		if got := relItems(t, releasesCall(t, a, alice, "list_workflow_runs", filter), "runs"); len(got) != 1 {
+		if got := relItems(t, mustCall(t, a, alice, "list_workflow_runs", filter), "runs"); len(got) != 1 {
 			t.Errorf("list_workflow_runs(%v) = %v, want the run", filter, got)
 		}
 	}
-	none := releasesCall(t, a, alice, "list_workflow_runs", relWebsite("status", "success"))
+	none := mustCall(t, a, alice, "list_workflow_runs", relWebsite("status", "success"))
 	if len(relItems(t, none, "runs")) != 0 || none["note"] != "no workflow runs match these filters." {
 		t.Errorf("list_workflow_runs status success = %v, want none and a note", none)
 	}
-	releasesRefused(t, a, alice, "list_workflow_runs", relWebsite("workflow", "nope.yml"), "no workflow file nope.yml")
+	mustRefuse(t, a, alice, "list_workflow_runs", relWebsite("workflow", "nope.yml"), "no workflow file nope.yml")
 	if res := a.toolCall(t, alice, "list_workflow_runs", relWebsite("status", "broken")); res.Status != 400 || !strings.Contains(res.Body, "status") {
 		t.Errorf("list_workflow_runs status broken = %d %s, want 400 naming status", res.Status, res.Body)
 	}
 
-	detail := releasesCall(t, a, alice, "get_workflow_run", relWebsite("run_id", run["id"]))
+	detail := mustCall(t, a, alice, "get_workflow_run", relWebsite("run_id", run["id"]))
 	if detail["status"] != "queued" || detail["path"] != "ci.yml@refs/heads/main" || detail["triggered_by"] != testgitea.BobName ||
 		detail["sha"] != run["sha"] || detail["url"] == nil {
 		t.Errorf("get_workflow_run = %v", detail)
 	}
-	jobs := relItems(t, releasesCall(t, a, alice, "list_workflow_jobs", relWebsite("run_id", run["id"])), "jobs")
+	jobs := relItems(t, mustCall(t, a, alice, "list_workflow_jobs", relWebsite("run_id", run["id"])), "jobs")
 	if len(jobs) != 2 {
 		t.Fatalf("list_workflow_jobs = %v, want %s and %s", jobs, testgitea.WorkflowJob, testgitea.WorkflowQueuedJob)
 	}
@@ -184,7 +165,7 @@ func TestReleasesActionsTools(t *testing.T) {
 		!strings.Contains(fmt.Sprint(log["note"]), "1 secret(s) masked") || !strings.HasPrefix(res.Text, "[untrusted content]") {
 		t.Errorf("get_job_log of the failed job = %s", res.Body)
 	}
-	tail := releasesCall(t, a, alice, "get_job_log", relWebsite("job_id", build["id"], "tail_bytes", 1000))
+	tail := mustCall(t, a, alice, "get_job_log", relWebsite("job_id", build["id"], "tail_bytes", 1000))
 	tailText, _ := tail["log"].(string)
 	omitted, _ := tail["omitted_bytes"].(float64)
 	if len(tailText) > 1000 || !strings.HasSuffix(tailText, testgitea.JobLogLastLine+"\n") || strings.Contains(tailText, "module 001") ||
@@ -192,7 +173,7 @@ func TestReleasesActionsTools(t *testing.T) {
 		omitted < log["size_bytes"].(float64)-1000 || !strings.Contains(fmt.Sprint(tail["note"]), fmt.Sprintf("the first %d of %v bytes were left out", int(omitted), log["size_bytes"])) {
 		t.Errorf("get_job_log tail_bytes 1000 = %v, want the last whole lines and how much was left out", tail)
 	}
-	queued := releasesCall(t, a, alice, "get_job_log", relWebsite("job_id", deploy["id"]))
+	queued := mustCall(t, a, alice, "get_job_log", relWebsite("job_id", deploy["id"]))
 	if queued["status"] != "queued" || queued["log"] != nil || !strings.Contains(fmt.Sprint(queued["note"]), "has not started") {
 		t.Errorf("get_job_log of the queued job = %v, want no log and a note saying why", queued)
 	}
@@ -200,24 +181,24 @@ func TestReleasesActionsTools(t *testing.T) {
 		t.Errorf("get_job_log tail_bytes 10 = %d %s, want 400 naming tail_bytes", res.Status, res.Body)
 	}
 
-	releasesRefused(t, a, alice, "get_workflow_run", relWebsite("run_id", 999999), "no workflow run 999999")
-	releasesRefused(t, a, alice, "list_workflow_jobs", relWebsite("run_id", 999999), "no workflow run 999999")
-	releasesRefused(t, a, alice, "get_job_log", relWebsite("job_id", 999999), "no job 999999")
+	mustRefuse(t, a, alice, "get_workflow_run", relWebsite("run_id", 999999), "no workflow run 999999")
+	mustRefuse(t, a, alice, "list_workflow_jobs", relWebsite("run_id", 999999), "no workflow run 999999")
+	mustRefuse(t, a, alice, "get_job_log", relWebsite("job_id", 999999), "no job 999999")
 	// Bob's team may read acme/handbook's code but not its Actions.
 	handbook := map[string]any{"owner": testgitea.Org, "repo": testgitea.OrgRepo}
 	for _, name := range []string{"list_workflows", "list_workflow_runs"} {
-		releasesRefused(t, a, bob, name, handbook, "Gitea Actions is disabled for this repository")
+		mustRefuse(t, a, bob, name, handbook, "Gitea Actions is disabled for this repository")
 	}
-	releasesRefused(t, a, bob, "get_job_log", map[string]any{"owner": testgitea.Org, "repo": testgitea.OrgRepo, "job_id": build["id"]}, "Gitea Actions is disabled")
+	mustRefuse(t, a, bob, "get_job_log", map[string]any{"owner": testgitea.Org, "repo": testgitea.OrgRepo, "job_id": build["id"]}, "Gitea Actions is disabled")
 	// Alice cannot see bob's private repository at all, nor its jobs.
 	secrets := map[string]any{"owner": testgitea.BobName, "repo": testgitea.BobPrivateRepo}
-	releasesRefused(t, a, alice, "list_workflows", secrets, "not found: it does not exist")
-	releasesRefused(t, a, alice, "get_job_log", map[string]any{"owner": testgitea.BobName, "repo": testgitea.BobPrivateRepo, "job_id": build["id"]}, "not found: it does not exist")
+	mustRefuse(t, a, alice, "list_workflows", secrets, "not found: it does not exist")
+	mustRefuse(t, a, alice, "get_job_log", map[string]any{"owner": testgitea.BobName, "repo": testgitea.BobPrivateRepo, "job_id": build["id"]}, "not found: it does not exist")
 	// Bob's private repository has no workflow: empty lists, said plainly.
-	if empty := releasesCall(t, a, bob, "list_workflow_runs", secrets); len(relItems(t, empty, "runs")) != 0 || empty["note"] != "this repository has no workflow runs." {
+	if empty := mustCall(t, a, bob, "list_workflow_runs", secrets); len(relItems(t, empty, "runs")) != 0 || empty["note"] != "this repository has no workflow runs." {
 		t.Errorf("list_workflow_runs of bob/secrets = %v", empty)
 	}
-	if empty := releasesCall(t, a, bob, "list_workflows", secrets); len(relItems(t, empty, "workflows")) != 0 || empty["note"] == nil {
+	if empty := mustCall(t, a, bob, "list_workflows", secrets); len(relItems(t, empty, "workflows")) != 0 || empty["note"] == nil {
 		t.Errorf("list_workflows of bob/secrets = %v", empty)
 	}
 }
@@ -228,13 +209,13 @@ func TestReleasesWikiTools(t *testing.T) {
 	alice := a.token(t, g, testgitea.AliceName, releasesScope).AccessToken
 	bob := a.token(t, g, testgitea.BobName, releasesScope).AccessToken
 
-	list := releasesCall(t, a, alice, "list_wiki_pages", relWebsite())
+	list := mustCall(t, a, alice, "list_wiki_pages", relWebsite())
 	pages := relItems(t, list, "pages")
 	if len(pages) != 2 || pages[0]["title"] != testgitea.WikiDeploy || pages[0]["name"] != testgitea.WikiDeploySubURL ||
 		pages[1]["title"] != testgitea.WikiHome || pages[1]["updated_at"] == nil || list["total"] != 2.0 {
 		t.Errorf("list_wiki_pages = %v", list)
 	}
-	second := releasesCall(t, a, alice, "list_wiki_pages", relWebsite("limit", 1, "page", 2))
+	second := mustCall(t, a, alice, "list_wiki_pages", relWebsite("limit", 1, "page", 2))
 	if p := relItems(t, second, "pages"); len(p) != 1 || p[0]["title"] != testgitea.WikiHome || second["next_page"] != nil {
 		t.Errorf("list_wiki_pages page 2 of 1 = %v, want %s and no next page", second, testgitea.WikiHome)
 	}
@@ -246,16 +227,16 @@ func TestReleasesWikiTools(t *testing.T) {
 		t.Errorf("get_wiki_page %s = %s", testgitea.WikiHome, res.Body)
 	}
 	for _, name := range []string{testgitea.WikiDeploy, testgitea.WikiDeploySubURL, "Deployment%20Guide"} {
-		if p := releasesCall(t, a, alice, "get_wiki_page", relWebsite("page", name)); p["content"] != testgitea.WikiDeployBody {
+		if p := mustCall(t, a, alice, "get_wiki_page", relWebsite("page", name)); p["content"] != testgitea.WikiDeployBody {
 			t.Errorf("get_wiki_page %q = %v, want the deployment page", name, p)
 		}
 	}
 
-	releasesRefused(t, a, alice, "get_wiki_page", relWebsite("page", "No Such Page"), "not found")
-	releasesRefused(t, a, alice, "get_wiki_page", relWebsite("page", "../../settings"), "page")
+	mustRefuse(t, a, alice, "get_wiki_page", relWebsite("page", "No Such Page"), "not found")
+	mustRefuse(t, a, alice, "get_wiki_page", relWebsite("page", "../../settings"), "page")
 	secrets := map[string]any{"owner": testgitea.BobName, "repo": testgitea.BobPrivateRepo}
-	releasesRefused(t, a, alice, "list_wiki_pages", secrets, "not found")
-	empty := releasesCall(t, a, bob, "list_wiki_pages", secrets)
+	mustRefuse(t, a, alice, "list_wiki_pages", secrets, "not found")
+	empty := mustCall(t, a, bob, "list_wiki_pages", secrets)
 	if len(relItems(t, empty, "pages")) != 0 || !strings.Contains(fmt.Sprint(empty["note"]), "no pages") {
 		t.Errorf("list_wiki_pages of bob/secrets = %v, want none and a note", empty)
 	}

@@ -21,25 +21,6 @@ const (
 	trackerOrgScope   = "read:organization"
 )
 
-// trackerOK runs a tool that must succeed and returns its structured output.
-func trackerOK(t *testing.T, a *aegis, token, name string, args map[string]any) map[string]any {
-	t.Helper()
-	res := a.toolCall(t, token, name, args)
-	if res.Status != 200 || res.IsError {
-		t.Fatalf("%s(%v) = %d %s", name, args, res.Status, res.Body)
-	}
-	return res.Structured
-}
-
-// trackerFails runs a tool that must fail as a tool error containing want.
-func trackerFails(t *testing.T, a *aegis, token, name string, args map[string]any, want string) {
-	t.Helper()
-	res := a.toolCall(t, token, name, args)
-	if res.Status != 200 || !res.IsError || !strings.Contains(res.Text, want) {
-		t.Errorf("%s(%v) = %d %s, want a tool error containing %q", name, args, res.Status, res.Body, want)
-	}
-}
-
 // trackerRefused checks a tool is refused for a token without its scope.
 func trackerRefused(t *testing.T, a *aegis, token, name string, args map[string]any) {
 	t.Helper()
@@ -110,21 +91,21 @@ func TestTrackerIssueTools(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				got := trackerNumbers(t, trackerOK(t, a, alice, "list_issues", trackerNotes(tt.args)), "issues")
+				got := trackerNumbers(t, mustCall(t, a, alice, "list_issues", trackerNotes(tt.args)), "issues")
 				if !slices.Equal(got, tt.want) {
 					t.Errorf("list_issues(%v) = %v, want %v", tt.args, got, tt.want)
 				}
 			})
 		}
-		out := trackerOK(t, a, alice, "list_issues", trackerNotes(nil))
+		out := mustCall(t, a, alice, "list_issues", trackerNotes(nil))
 		if labels := fmt.Sprint(trackerItems(t, out, "issues")[0]["labels"]); labels != "[bug docs]" {
 			t.Errorf("issue #1 labels = %s, want [bug docs]", labels)
 		}
-		trackerFails(t, a, alice, "list_issues", trackerNotes(map[string]any{"labels": []string{"no-such-label"}}), "labels")
-		trackerFails(t, a, alice, "list_issues", trackerNotes(map[string]any{"milestone": "v9"}), "milestone")
-		trackerFails(t, a, alice, "list_issues", trackerNotes(map[string]any{"assignee": "nobody-here"}), "not found")
-		trackerFails(t, a, alice, "list_issues", trackerNotes(map[string]any{"since": "yesterday"}), "since")
-		trackerFails(t, a, bob, "list_issues", trackerNotes(nil), "not found")
+		mustRefuse(t, a, alice, "list_issues", trackerNotes(map[string]any{"labels": []string{"no-such-label"}}), "labels")
+		mustRefuse(t, a, alice, "list_issues", trackerNotes(map[string]any{"milestone": "v9"}), "milestone")
+		mustRefuse(t, a, alice, "list_issues", trackerNotes(map[string]any{"assignee": "nobody-here"}), "not found")
+		mustRefuse(t, a, alice, "list_issues", trackerNotes(map[string]any{"since": "yesterday"}), "since")
+		mustRefuse(t, a, bob, "list_issues", trackerNotes(nil), "not found")
 	})
 
 	t.Run("list_issue_comments", func(t *testing.T) {
@@ -139,17 +120,17 @@ func TestTrackerIssueTools(t *testing.T) {
 		if got := trackerField(comments, "body"); !slices.Equal(got, []string{testgitea.CommentByAlice, testgitea.CommentByAdmin}) {
 			t.Errorf("comment bodies = %v", got)
 		}
-		out := trackerOK(t, a, alice, "list_issue_comments", trackerNotes(map[string]any{"number": testgitea.AliceIssue, "limit": 1, "page": 2}))
+		out := mustCall(t, a, alice, "list_issue_comments", trackerNotes(map[string]any{"number": testgitea.AliceIssue, "limit": 1, "page": 2}))
 		if got := trackerField(trackerItems(t, out, "comments"), "body"); !slices.Equal(got, []string{testgitea.CommentByAdmin}) ||
 			out["total"] != 2.0 || out["next_page"] != nil {
 			t.Errorf("second page of one comment = %v", out)
 		}
-		trackerFails(t, a, alice, "list_issue_comments", trackerNotes(map[string]any{"number": 9999}), "not found")
-		trackerFails(t, a, bob, "list_issue_comments", trackerNotes(map[string]any{"number": testgitea.AliceIssue}), "not found")
+		mustRefuse(t, a, alice, "list_issue_comments", trackerNotes(map[string]any{"number": 9999}), "not found")
+		mustRefuse(t, a, bob, "list_issue_comments", trackerNotes(map[string]any{"number": testgitea.AliceIssue}), "not found")
 	})
 
 	t.Run("get_issue_timeline", func(t *testing.T) {
-		out := trackerOK(t, a, alice, "get_issue_timeline", trackerNotes(map[string]any{"number": testgitea.AliceIssue, "limit": 50}))
+		out := mustCall(t, a, alice, "get_issue_timeline", trackerNotes(map[string]any{"number": testgitea.AliceIssue, "limit": 50}))
 		events := trackerItems(t, out, "events")
 		found := map[string]bool{}
 		for _, ev := range events {
@@ -172,24 +153,24 @@ func TestTrackerIssueTools(t *testing.T) {
 				t.Errorf("timeline of #1 lacks %s: %v", want, events)
 			}
 		}
-		out = trackerOK(t, a, alice, "get_issue_timeline", trackerNotes(map[string]any{"number": testgitea.AliceIssue, "limit": 2}))
+		out = mustCall(t, a, alice, "get_issue_timeline", trackerNotes(map[string]any{"number": testgitea.AliceIssue, "limit": 2}))
 		if len(trackerItems(t, out, "events")) != 2 || out["next_page"] != 2.0 {
 			t.Errorf("first timeline page of 2 = %v, want 2 events and next_page 2", out)
 		}
-		out = trackerOK(t, a, alice, "get_issue_timeline", trackerNotes(map[string]any{"number": testgitea.AlicePull}))
+		out = mustCall(t, a, alice, "get_issue_timeline", trackerNotes(map[string]any{"number": testgitea.AlicePull}))
 		if !slices.Contains(trackerField(trackerItems(t, out, "events"), "body"), testgitea.ReviewBody) {
 			t.Errorf("timeline of pull request #2 lacks the review: %v", out)
 		}
-		trackerFails(t, a, alice, "get_issue_timeline", trackerNotes(map[string]any{"number": 9999}), "not found")
-		trackerFails(t, a, bob, "get_issue_timeline", trackerNotes(map[string]any{"number": testgitea.AliceIssue}), "not found")
+		mustRefuse(t, a, alice, "get_issue_timeline", trackerNotes(map[string]any{"number": 9999}), "not found")
+		mustRefuse(t, a, bob, "get_issue_timeline", trackerNotes(map[string]any{"number": testgitea.AliceIssue}), "not found")
 	})
 
 	t.Run("labels and milestones", func(t *testing.T) {
-		labels := trackerItems(t, trackerOK(t, a, alice, "list_labels", trackerNotes(nil)), "labels")
+		labels := trackerItems(t, mustCall(t, a, alice, "list_labels", trackerNotes(nil)), "labels")
 		if got := trackerField(labels, "name"); !slices.Equal(got, []string{testgitea.LabelBug, testgitea.LabelDocs}) || labels[1]["description"] != "Documentation" {
 			t.Errorf("labels of alice/notes = %v", labels)
 		}
-		trackerFails(t, a, bob, "list_labels", trackerNotes(nil), "not found")
+		mustRefuse(t, a, bob, "list_labels", trackerNotes(nil), "not found")
 
 		for _, tt := range []struct {
 			state string
@@ -203,24 +184,24 @@ func TestTrackerIssueTools(t *testing.T) {
 			if tt.state != "" {
 				args["state"] = tt.state
 			}
-			ms := trackerItems(t, trackerOK(t, a, alice, "list_milestones", args), "milestones")
+			ms := trackerItems(t, mustCall(t, a, alice, "list_milestones", args), "milestones")
 			got := trackerField(ms, "title")
 			slices.Sort(got)
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("milestones (state %q) = %v, want %v", tt.state, got, tt.want)
 			}
 		}
-		ms := trackerItems(t, trackerOK(t, a, alice, "list_milestones", trackerNotes(nil)), "milestones")
+		ms := trackerItems(t, mustCall(t, a, alice, "list_milestones", trackerNotes(nil)), "milestones")
 		if ms[0]["open_issues"] != 1.0 || ms[0]["due_on"] == nil {
 			t.Errorf("milestone %s = %v, want one open issue and a due date", testgitea.MilestoneOpen, ms[0])
 		}
-		trackerFails(t, a, bob, "list_milestones", trackerNotes(nil), "not found")
+		mustRefuse(t, a, bob, "list_milestones", trackerNotes(nil), "not found")
 	})
 
 	t.Run("search_issues", func(t *testing.T) {
 		find := func(token string, args map[string]any) []string {
 			t.Helper()
-			items := trackerItems(t, trackerOK(t, a, token, "search_issues", args), "issues")
+			items := trackerItems(t, mustCall(t, a, token, "search_issues", args), "issues")
 			var got []string
 			for _, it := range items {
 				got = append(got, fmt.Sprintf("%s#%v", it["repository"], it["number"]))
@@ -271,22 +252,22 @@ func TestTrackerPullTools(t *testing.T) {
 	pull := trackerNotes(map[string]any{"number": testgitea.AlicePull})
 
 	t.Run("list_pull_requests", func(t *testing.T) {
-		prs := trackerItems(t, trackerOK(t, a, alice, "list_pull_requests", trackerNotes(map[string]any{"sort": "oldest"})), "pull_requests")
+		prs := trackerItems(t, mustCall(t, a, alice, "list_pull_requests", trackerNotes(map[string]any{"sort": "oldest"})), "pull_requests")
 		if len(prs) != 1 || prs[0]["number"] != float64(testgitea.AlicePull) || prs[0]["author"] != testgitea.AliceName ||
 			fmt.Sprint(prs[0]["head"]) != "map[ref:"+testgitea.PullBranch+"]" || fmt.Sprint(prs[0]["base"]) != "map[ref:main]" {
 			t.Errorf("pull requests of alice/notes = %v", prs)
 		}
-		if prs := trackerItems(t, trackerOK(t, a, alice, "list_pull_requests", trackerNotes(map[string]any{"state": "closed"})), "pull_requests"); len(prs) != 0 {
+		if prs := trackerItems(t, mustCall(t, a, alice, "list_pull_requests", trackerNotes(map[string]any{"state": "closed"})), "pull_requests"); len(prs) != 0 {
 			t.Errorf("closed pull requests = %v, want none", prs)
 		}
 		if res := a.toolCall(t, alice, "list_pull_requests", trackerNotes(map[string]any{"sort": "random"})); res.Status != 400 || !strings.Contains(res.Body, "sort") {
 			t.Errorf("list_pull_requests with an unknown sort = %d %s, want 400 naming sort", res.Status, res.Body)
 		}
-		trackerFails(t, a, bob, "list_pull_requests", trackerNotes(nil), "not found")
+		mustRefuse(t, a, bob, "list_pull_requests", trackerNotes(nil), "not found")
 	})
 
 	t.Run("get_pull_request", func(t *testing.T) {
-		pr := trackerOK(t, a, alice, "get_pull_request", pull)
+		pr := mustCall(t, a, alice, "get_pull_request", pull)
 		head, _ := pr["head"].(map[string]any)
 		base, _ := pr["base"].(map[string]any)
 		if pr["title"] != "Add a greeting" || pr["body"] != "Adds greeting.txt." || pr["state"] != "open" || pr["mergeable"] != true ||
@@ -295,41 +276,41 @@ func TestTrackerPullTools(t *testing.T) {
 			base["ref"] != "main" || !trackerSHA.MatchString(fmt.Sprint(base["sha"])) {
 			t.Errorf("get_pull_request #2 = %v", pr)
 		}
-		trackerFails(t, a, alice, "get_pull_request", trackerNotes(map[string]any{"number": testgitea.AliceIssue}), "not found")
-		trackerFails(t, a, bob, "get_pull_request", pull, "not found")
+		mustRefuse(t, a, alice, "get_pull_request", trackerNotes(map[string]any{"number": testgitea.AliceIssue}), "not found")
+		mustRefuse(t, a, bob, "get_pull_request", pull, "not found")
 	})
 
 	t.Run("get_pull_request_diff", func(t *testing.T) {
 		const added = "+Hello from the feature branch."
-		out := trackerOK(t, a, alice, "get_pull_request_diff", pull)
+		out := mustCall(t, a, alice, "get_pull_request_diff", pull)
 		diff := fmt.Sprint(out["diff"])
 		if !strings.HasPrefix(diff, "diff --git a/greeting.txt b/greeting.txt\n") || !strings.Contains(diff, added) || out["truncated"] != nil {
 			t.Errorf("diff of #2 = %v", out)
 		}
-		out = trackerOK(t, a, alice, "get_pull_request_diff", trackerNotes(map[string]any{"number": testgitea.AlicePull, "file": testgitea.ReviewPath}))
+		out = mustCall(t, a, alice, "get_pull_request_diff", trackerNotes(map[string]any{"number": testgitea.AlicePull, "file": testgitea.ReviewPath}))
 		if out["diff"] != diff || out["file"] != testgitea.ReviewPath {
 			t.Errorf("diff of greeting.txt = %v, want the whole one-file diff", out)
 		}
-		trackerFails(t, a, alice, "get_pull_request_diff", trackerNotes(map[string]any{"number": testgitea.AlicePull, "file": "README.md"}), "file")
-		trackerFails(t, a, bob, "get_pull_request_diff", pull, "not found")
+		mustRefuse(t, a, alice, "get_pull_request_diff", trackerNotes(map[string]any{"number": testgitea.AlicePull, "file": "README.md"}), "file")
+		mustRefuse(t, a, bob, "get_pull_request_diff", pull, "not found")
 	})
 
 	t.Run("files and commits", func(t *testing.T) {
-		files := trackerItems(t, trackerOK(t, a, alice, "list_pull_request_files", pull), "files")
+		files := trackerItems(t, mustCall(t, a, alice, "list_pull_request_files", pull), "files")
 		if len(files) != 1 || files[0]["filename"] != testgitea.ReviewPath || files[0]["status"] != "added" || files[0]["additions"] != 1.0 {
 			t.Errorf("files of #2 = %v", files)
 		}
-		commits := trackerItems(t, trackerOK(t, a, alice, "list_pull_request_commits", pull), "commits")
+		commits := trackerItems(t, mustCall(t, a, alice, "list_pull_request_commits", pull), "commits")
 		if len(commits) != 1 || commits[0]["message"] != "Add "+testgitea.ReviewPath || commits[0]["author"] != testgitea.AliceName ||
 			!trackerSHA.MatchString(fmt.Sprint(commits[0]["sha"])) || commits[0]["additions"] != 1.0 {
 			t.Errorf("commits of #2 = %v", commits)
 		}
-		trackerFails(t, a, alice, "list_pull_request_files", trackerNotes(map[string]any{"number": 9999}), "not found")
-		trackerFails(t, a, bob, "list_pull_request_commits", pull, "not found")
+		mustRefuse(t, a, alice, "list_pull_request_files", trackerNotes(map[string]any{"number": 9999}), "not found")
+		mustRefuse(t, a, bob, "list_pull_request_commits", pull, "not found")
 	})
 
 	t.Run("reviews", func(t *testing.T) {
-		reviews := trackerItems(t, trackerOK(t, a, alice, "list_pull_request_reviews", pull), "reviews")
+		reviews := trackerItems(t, mustCall(t, a, alice, "list_pull_request_reviews", pull), "reviews")
 		if len(reviews) != 1 || reviews[0]["reviewer"] != g.Admin.Name || reviews[0]["state"] != "COMMENT" ||
 			reviews[0]["body"] != testgitea.ReviewBody || reviews[0]["comments"] != 1.0 {
 			t.Fatalf("reviews of #2 = %v", reviews)
@@ -342,8 +323,8 @@ func TestTrackerPullTools(t *testing.T) {
 			!strings.Contains(fmt.Sprint(comments[0]["diff_hunk"]), "Hello from the feature branch.") || !strings.HasPrefix(res.Text, "[untrusted content]") {
 			t.Errorf("comments of review %v = %s", id, res.Body)
 		}
-		trackerFails(t, a, alice, "list_review_comments", trackerNotes(map[string]any{"number": testgitea.AlicePull, "review_id": 999999}), "not found")
-		trackerFails(t, a, bob, "list_pull_request_reviews", pull, "not found")
+		mustRefuse(t, a, alice, "list_review_comments", trackerNotes(map[string]any{"number": testgitea.AlicePull, "review_id": 999999}), "not found")
+		mustRefuse(t, a, bob, "list_pull_request_reviews", pull, "not found")
 	})
 
 	t.Run("scope", func(t *testing.T) {
@@ -368,11 +349,11 @@ func TestTrackerOrgLabels(t *testing.T) {
 	a := startAegisFor(t, g, trackerOrgScope)
 	bob := a.token(t, g, testgitea.BobName, trackerOrgScope).AccessToken
 
-	labels := trackerItems(t, trackerOK(t, a, bob, "list_org_labels", map[string]any{"org": testgitea.Org}), "labels")
+	labels := trackerItems(t, mustCall(t, a, bob, "list_org_labels", map[string]any{"org": testgitea.Org}), "labels")
 	if got := trackerField(labels, "name"); !slices.Equal(got, []string{testgitea.OrgLabel}) || labels[0]["color"] == "" {
 		t.Errorf("labels of %s = %v", testgitea.Org, labels)
 	}
-	trackerFails(t, a, bob, "list_org_labels", map[string]any{"org": "no-such-org"}, "not found")
+	mustRefuse(t, a, bob, "list_org_labels", map[string]any{"org": "no-such-org"}, "not found")
 	if res := a.toolCall(t, bob, "list_org_labels", map[string]any{"org": "../admin"}); res.Status != 200 || !res.IsError || !strings.Contains(res.Text, "org") {
 		t.Errorf("list_org_labels with a path in org = %d %s, want a tool error naming org", res.Status, res.Body)
 	}
