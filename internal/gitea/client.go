@@ -1,6 +1,7 @@
 package gitea
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/tls"
@@ -108,17 +109,29 @@ func (e *Endpoint) BaseURL() *url.URL {
 	return &u
 }
 
-// As returns a Client that calls Gitea as the owner of token. The token is
-// sent in the Authorization header only, never in a URL.
+// As returns a read-only Client that calls Gitea as the owner of token: it
+// sends GET and HEAD requests only, and refuses any other method with
+// [ErrReadOnly] before anything is sent. The token is sent in the
+// Authorization header only, never in a URL.
 func (e *Endpoint) As(token string) *Client {
 	return &Client{endpoint: e, token: credential(token)}
+}
+
+// AsWriter returns a Client like [Endpoint.As] that may also change data
+// (POST, PUT, PATCH, DELETE). Hand it only to code that is meant to write.
+func (e *Endpoint) AsWriter(token string) *Client {
+	return &Client{endpoint: e, token: credential(token), writes: true}
 }
 
 // Client calls Gitea as one user. It is cheap; make one per request.
 type Client struct {
 	endpoint *Endpoint
 	token    credential
+	writes   bool // false: GET and HEAD only
 }
+
+// CanWrite reports whether c may send requests that change data.
+func (c *Client) CanWrite() bool { return c.writes }
 
 // Format prints a Client without its token, whatever the verb: fmt does not
 // call String on unexported fields, so the redaction lives here.
@@ -139,6 +152,7 @@ type call struct {
 	path   string // escaped path below the base URL
 	query  url.Values
 	form   url.Values // sent as an application/x-www-form-urlencoded body
+	json   any        // sent as an application/json body, when form is nil
 	token  credential // empty: no bearer token
 	basic  *basicAuth // HTTP Basic credentials, for OAuth client calls
 }
@@ -158,8 +172,15 @@ func (e *Endpoint) roundTrip(ctx context.Context, c call) (*http.Response, error
 		target += "?" + q
 	}
 	var body io.Reader
-	if c.form != nil {
+	switch {
+	case c.form != nil:
 		body = strings.NewReader(c.form.Encode())
+	case c.json != nil:
+		data, err := json.Marshal(c.json)
+		if err != nil {
+			return nil, &APIError{Op: c.op, kind: ErrInvalidArgument}
+		}
+		body = bytes.NewReader(data)
 	}
 	req, err := http.NewRequestWithContext(ctx, cmp.Or(c.method, http.MethodGet), target, body)
 	if err != nil {
@@ -167,8 +188,11 @@ func (e *Endpoint) roundTrip(ctx context.Context, c call) (*http.Response, error
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", e.userAgent)
-	if c.form != nil {
+	switch {
+	case c.form != nil:
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	case c.json != nil:
+		req.Header.Set("Content-Type", "application/json")
 	}
 	switch {
 	case c.token != "":
@@ -193,13 +217,17 @@ func closeBody(resp *http.Response) {
 	_ = resp.Body.Close()
 }
 
-// send performs c and decodes a JSON answer into out.
+// send performs c and decodes a JSON answer into out; a nil out ignores
+// the answer's body.
 func (e *Endpoint) send(ctx context.Context, c call, out any) (http.Header, error) {
 	resp, err := e.roundTrip(ctx, c)
 	if err != nil {
 		return nil, err
 	}
 	defer closeBody(resp)
+	if out == nil {
+		return resp.Header, nil
+	}
 	if err := e.decode(resp, out); err != nil {
 		return nil, &APIError{Op: c.op, Status: resp.StatusCode, kind: ErrBadResponse, cause: err}
 	}

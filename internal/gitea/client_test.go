@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -302,4 +303,37 @@ func FuzzEscapeRepoPath(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestReadOnlyClientNeverWrites: the client handed to a read tool refuses
+// every method but GET and HEAD before anything leaves the process, while a
+// writer sends them with a JSON body.
+func TestReadOnlyClientNeverWrites(t *testing.T) {
+	var got []string
+	e := fakeGitea(t, Options{}, func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.Method+" "+r.Header.Get("Content-Type"))
+		writeJSON(w, 201, `{}`)
+	})
+	methods := []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, "OPTIONS", "TRACE", "post"}
+	for _, m := range methods {
+		_, err := e.As(testToken).send(t.Context(), m, m+" /x", "/api/v1/x", nil, map[string]int{"a": 1}, nil)
+		if !errors.Is(err, ErrReadOnly) {
+			t.Errorf("read-only %s error = %v, want ErrReadOnly", m, err)
+		}
+	}
+	if len(got) != 0 {
+		t.Fatalf("a read-only client sent %v", got)
+	}
+	if e.As(testToken).CanWrite() || !e.AsWriter(testToken).CanWrite() {
+		t.Error("CanWrite does not tell the reader from the writer")
+	}
+	if _, err := e.AsWriter(testToken).send(t.Context(), http.MethodPost, "POST /x", "/api/v1/x", nil, map[string]int{"a": 1}, nil); err != nil {
+		t.Fatalf("writer POST: %v", err)
+	}
+	if _, err := e.As(testToken).get(t.Context(), "GET /x", "/api/v1/x", nil, &struct{}{}); err != nil {
+		t.Fatalf("reader GET: %v", err)
+	}
+	if want := []string{"POST application/json", "GET "}; !slices.Equal(got, want) {
+		t.Errorf("requests = %q, want %q", got, want)
+	}
 }

@@ -21,8 +21,13 @@ var (
 	ErrRateLimited = errors.New("gitea rate limit reached")
 	// ErrUnavailable: Gitea could not be reached or failed (network, 5xx).
 	ErrUnavailable = errors.New("gitea is unavailable")
-	// ErrInvalidRequest: Gitea rejected the request's content (HTTP 400, 409, 422).
+	// ErrInvalidRequest: Gitea rejected the request's content (HTTP 400, 422).
 	ErrInvalidRequest = errors.New("gitea rejected the request")
+	// ErrConflict: the request clashes with the current state (HTTP 409):
+	// it already exists, or it changed since it was read.
+	ErrConflict = errors.New("gitea reported a conflict with the current state")
+	// ErrReadOnly: a read-only Client was asked to change data; nothing was sent.
+	ErrReadOnly = errors.New("this client may only read")
 	// ErrInvalidArgument: an argument was refused before any request was sent.
 	ErrInvalidArgument = errors.New("invalid argument")
 	// ErrBadResponse: Gitea's answer was too large or not the expected JSON.
@@ -74,8 +79,10 @@ func statusError(op string, resp *http.Response) *APIError {
 		e.kind = ErrNotFound
 	case s == http.StatusTooManyRequests:
 		e.kind = ErrRateLimited
-	case s == http.StatusBadRequest, s == http.StatusConflict, s == http.StatusUnprocessableEntity:
+	case s == http.StatusBadRequest, s == http.StatusUnprocessableEntity:
 		e.kind = ErrInvalidRequest
+	case s == http.StatusConflict:
+		e.kind = ErrConflict
 	case s >= 500:
 		e.kind = ErrUnavailable
 	default:

@@ -69,27 +69,48 @@ func repoPath(owner, repo string) (string, error) {
 	return "/api/v1/repos/" + owner + "/" + repo, nil
 }
 
-// get sends an authenticated GET. A Client without a token refuses to call
-// at all rather than fall back to anonymous access.
-func (c *Client) get(ctx context.Context, op, path string, q url.Values, out any) (http.Header, error) {
+// request is a call as c's user. A Client without a token refuses to call
+// at all rather than fall back to anonymous access, and a read-only Client
+// refuses every method but GET and HEAD: nothing is sent.
+func (c *Client) request(method, op, path string, q url.Values, body any) (call, error) {
 	if c.token == "" {
-		return nil, &APIError{Op: op, kind: ErrUnauthorized}
+		return call{}, &APIError{Op: op, kind: ErrUnauthorized}
 	}
-	return c.endpoint.send(ctx, call{op: op, path: path, query: q, token: c.token}, out)
+	if method != http.MethodGet && method != http.MethodHead && !c.writes {
+		return call{}, &APIError{Op: op, kind: ErrReadOnly}
+	}
+	return call{method: method, op: op, path: path, query: q, json: body, token: c.token}, nil
+}
+
+// get sends an authenticated GET and decodes its answer into out.
+func (c *Client) get(ctx context.Context, op, path string, q url.Values, out any) (http.Header, error) {
+	return c.send(ctx, http.MethodGet, op, path, q, nil, out)
+}
+
+// send sends an authenticated request with an optional JSON body and
+// decodes the answer into out (nil: the answer is not read).
+func (c *Client) send(ctx context.Context, method, op, path string, q url.Values, body, out any) (http.Header, error) {
+	cl, err := c.request(method, op, path, q, body)
+	if err != nil {
+		return nil, err
+	}
+	return c.endpoint.send(ctx, cl, out)
 }
 
 // getText is get for the beginning of a text answer (a diff); see Endpoint.sendText.
 func (c *Client) getText(ctx context.Context, op, path string, q url.Values, limit int) (string, bool, error) {
-	if c.token == "" {
-		return "", false, &APIError{Op: op, kind: ErrUnauthorized}
+	cl, err := c.request(http.MethodGet, op, path, q, nil)
+	if err != nil {
+		return "", false, err
 	}
-	return c.endpoint.sendText(ctx, call{op: op, path: path, query: q, token: c.token}, limit)
+	return c.endpoint.sendText(ctx, cl, limit)
 }
 
 // getTail is get for the end of a text answer (a log); see Endpoint.sendTail.
 func (c *Client) getTail(ctx context.Context, op, path string, q url.Values, limit int) (string, int64, error) {
-	if c.token == "" {
-		return "", 0, &APIError{Op: op, kind: ErrUnauthorized}
+	cl, err := c.request(http.MethodGet, op, path, q, nil)
+	if err != nil {
+		return "", 0, err
 	}
-	return c.endpoint.sendTail(ctx, call{op: op, path: path, query: q, token: c.token}, limit)
+	return c.endpoint.sendTail(ctx, cl, limit)
 }
