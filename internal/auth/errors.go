@@ -51,7 +51,10 @@ func (e *Error) Is(target error) bool {
 
 // Sentinels for errors.Is; the values returned carry more detail.
 var (
-	ErrNoToken           = &Error{Status: http.StatusUnauthorized, Description: "this endpoint needs an OAuth bearer token from Gitea in the Authorization header"}
+	ErrNoToken = &Error{Status: http.StatusUnauthorized, Description: "this endpoint needs an OAuth bearer token from Gitea in the Authorization header"}
+	// ErrNotBearer is an Authorization header with another scheme (Basic,
+	// token, ...), where no credential or a Bearer token belongs.
+	ErrNotBearer         = &Error{Status: http.StatusUnauthorized, Description: "this server takes credentials only as an OAuth Bearer token in the Authorization header; send no other scheme"}
 	ErrInvalidRequest    = &Error{Status: http.StatusBadRequest, Code: CodeInvalidRequest}
 	ErrInvalidToken      = &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken}
 	ErrInsufficientScope = &Error{Status: http.StatusForbidden, Code: CodeInsufficientScope}

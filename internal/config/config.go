@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -69,6 +70,23 @@ type Config struct {
 	SecretMasking string
 	// MaxToolOutputBytes is the byte budget of one tool result.
 	MaxToolOutputBytes int
+	// WriteMode offers the tools that change data. Off, they are neither
+	// listed nor run.
+	WriteMode bool
+	// WriteRepositories are the repositories write tools may change, as
+	// "owner/repo" or "owner/*" patterns.
+	WriteRepositories []string
+	// WriteAllowAllTokenRepos lets write tools change any repository the
+	// caller's own Gitea permissions allow, instead of WriteRepositories.
+	WriteAllowAllTokenRepos bool
+	// ConfirmDestructive asks the human, through the MCP client, before every
+	// destructive call; clients that cannot ask are not offered such tools.
+	ConfirmDestructive bool
+	// Toolsets are the tool areas this server offers; empty means all. The
+	// server checks the names.
+	Toolsets []string
+	// MaxWriteBytes bounds the arguments of one write call.
+	MaxWriteBytes int
 	// AllowNonLoopbackSharedToken lets the shared-token mode listen on a
 	// non-loopback address.
 	AllowNonLoopbackSharedToken bool
@@ -244,10 +262,35 @@ func (l *loader) build() *Config {
 	l.alias("SECRET_MASKING", "SECRET_DETECTION_MODE")
 	cfg.SecretMasking = l.oneOf("SECRET_MASKING", "mask", "mask", "block", "off")
 	cfg.MaxToolOutputBytes = l.intRange("MAX_TOOL_OUTPUT_BYTES", 64<<10, 4<<10, 1<<20)
+	l.writeGates(cfg)
 	if !cfg.OAuthMode && cfg.ListenAddr != "" && !IsLoopbackAddr(cfg.ListenAddr) && !cfg.AllowNonLoopbackSharedToken {
 		l.problem("LISTEN_ADDR", "must be a loopback address when OAUTH_MODE=false: the shared token would let anyone who reaches the server act as its owner (set ALLOW_NON_LOOPBACK_SHARED_TOKEN=true to override)")
 	}
 	return cfg
+}
+
+// repoPattern is one WRITE_REPOSITORY_WHITELIST entry: owner/repo or owner/*.
+var repoPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+/([A-Za-z0-9_.-]+|\*)$`)
+
+// writeGates reads the switches that let tools change data. Write mode with
+// no repository named is refused rather than read as "everything".
+func (l *loader) writeGates(cfg *Config) {
+	cfg.WriteMode = l.boolean("WRITE_MODE", false)
+	cfg.WriteAllowAllTokenRepos = l.boolean("WRITE_ALLOW_ALL_TOKEN_REPOS", false)
+	for _, p := range l.list("WRITE_REPOSITORY_WHITELIST") {
+		if !repoPattern.MatchString(p) || strings.HasPrefix(p, "./") || strings.HasPrefix(p, "../") {
+			l.problem("WRITE_REPOSITORY_WHITELIST", "%q is not owner/repo or owner/*", p)
+			continue
+		}
+		cfg.WriteRepositories = append(cfg.WriteRepositories, p)
+	}
+	if cfg.WriteMode && len(cfg.WriteRepositories) == 0 && !cfg.WriteAllowAllTokenRepos && !l.reported("WRITE_REPOSITORY_WHITELIST") {
+		l.problem("WRITE_MODE", "is true, but no repository may be written: set WRITE_REPOSITORY_WHITELIST (owner/repo,owner/*) "+
+			"or WRITE_ALLOW_ALL_TOKEN_REPOS=true")
+	}
+	cfg.ConfirmDestructive = l.boolean("CONFIRM_DESTRUCTIVE", true)
+	cfg.Toolsets = l.list("TOOLSETS")
+	cfg.MaxWriteBytes = l.intRange("MAX_WRITE_BYTES", 1<<20, 1<<10, 16<<20)
 }
 
 // secret reads NAME or the file named by NAME_FILE; setting both is a problem.

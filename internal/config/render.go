@@ -40,6 +40,12 @@ func (c *Config) Settings() []Setting {
 		{"ALLOW_NON_LOOPBACK_SHARED_TOKEN", strconv.FormatBool(c.AllowNonLoopbackSharedToken)},
 		{"SECRET_MASKING", c.SecretMasking},
 		{"MAX_TOOL_OUTPUT_BYTES", strconv.Itoa(c.MaxToolOutputBytes)},
+		{"WRITE_MODE", strconv.FormatBool(c.WriteMode)},
+		{"WRITE_REPOSITORY_WHITELIST", strings.Join(c.WriteRepositories, ",")},
+		{"WRITE_ALLOW_ALL_TOKEN_REPOS", strconv.FormatBool(c.WriteAllowAllTokenRepos)},
+		{"CONFIRM_DESTRUCTIVE", strconv.FormatBool(c.ConfirmDestructive)},
+		{"TOOLSETS", strings.Join(c.Toolsets, ",")},
+		{"MAX_WRITE_BYTES", strconv.Itoa(c.MaxWriteBytes)},
 	}
 }
 

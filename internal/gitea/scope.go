@@ -113,6 +113,18 @@ func (sc Scope) Valid() bool {
 	return ok
 }
 
+// Writes reports whether sc is a write: scope.
+func (sc Scope) Writes() bool { return strings.HasPrefix(string(sc), writePrefix) }
+
+// WriteScope returns the write scope of sc's category ("read:issue" →
+// "write:issue"); a write scope is returned as it is.
+func (sc Scope) WriteScope() Scope {
+	if cat, ok := strings.CutPrefix(string(sc), readPrefix); ok {
+		return Scope(writePrefix + cat)
+	}
+	return sc
+}
+
 // Has reports whether the set grants sc; a write scope grants its read scope.
 func (s ScopeSet) Has(sc Scope) bool {
 	bit, write, ok := sc.bit()

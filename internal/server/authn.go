@@ -46,8 +46,12 @@ func (a *oauthAuthenticator) authenticate(r *http.Request) (*auth.Principal, *au
 type sharedTokenAuthenticator struct{ principal *auth.Principal }
 
 func (a *sharedTokenAuthenticator) authenticate(r *http.Request) (*auth.Principal, *auth.Error) {
-	if _, err := auth.BearerToken(r); err != nil && !errors.Is(err, auth.ErrNoToken) {
+	switch _, err := auth.BearerToken(r); {
+	case err == nil:
+	case !errors.Is(err, auth.ErrNoToken):
 		return nil, asAuthError(err)
+	case r.Header.Get("Authorization") != "": // a Basic or other credential: refused, never ignored
+		return nil, auth.ErrNotBearer
 	}
 	return a.principal, nil
 }
@@ -63,12 +67,15 @@ func asAuthError(err error) *auth.Error {
 
 // requireAuth authenticates every request to next, answering refusals with
 // the challenge of the endpoint at path. On success the principal is in the
-// request context, and in the go-sdk's TokenInfo, which binds Streamable
-// HTTP sessions to their user.
+// request context and, in OAuth mode, in the go-sdk's TokenInfo, which
+// binds Streamable HTTP sessions to their user and carries the principal
+// and the request's refusal slot to the MCP layer. In shared-token mode
+// there is one caller, so the SDK sees no token at all (nor a non-Bearer
+// Authorization header it would answer itself).
 func (s *Server) requireAuth(path string, next http.Handler) http.Handler {
 	ch := s.challenge(path)
 	withTokenInfo := sdkauth.RequireBearerToken(func(_ context.Context, _ string, r *http.Request) (*sdkauth.TokenInfo, error) {
-		return tokenInfo(auth.PrincipalFrom(r.Context())), nil
+		return tokenInfo(auth.PrincipalFrom(r.Context()), &refusalSlot{}), nil
 	}, &sdkauth.RequireBearerTokenOptions{AllowMissingExpiration: true, ClockSkew: auth.DefaultClockSkew})(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.authn.authenticate(r)
@@ -80,7 +87,7 @@ func (s *Server) requireAuth(path string, next http.Handler) http.Handler {
 			return
 		}
 		r = r.WithContext(auth.WithPrincipal(r.Context(), p))
-		if r.Header.Get("Authorization") == "" { // shared-token mode: nothing for the SDK to bind
+		if s.shared != nil {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -90,7 +97,7 @@ func (s *Server) requireAuth(path string, next http.Handler) http.Handler {
 
 // challenge describes the endpoint at path for WWW-Authenticate.
 func (s *Server) challenge(path string) auth.Challenge {
-	return auth.Challenge{ResourceMetadataURL: s.metadataURL(path), Scopes: s.tools.Scopes()}
+	return auth.Challenge{ResourceMetadataURL: s.metadataURL(path), Scopes: s.scopes}
 }
 
 // minGitea is the oldest Gitea whose token introspection answers only for

@@ -1,9 +1,14 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -13,41 +18,179 @@ import (
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/tools"
 )
 
-// errUnknownTool is a call to a tool that does not exist.
-var errUnknownTool = errors.New("unknown tool")
-
-// callTool is the one call path every transport uses: the verified caller,
-// the tool, its scopes, then the tool itself with a Gitea client bound to
-// the caller's own token. Errors: errUnknownTool, an *auth.Error for a
-// missing scope, a *tools.ArgumentError for bad arguments; anything that
-// goes wrong inside the tool is an IsError result instead.
-func (s *Server) callTool(ctx context.Context, p *auth.Principal, name string, args json.RawMessage) (*mcp.CallToolResult, error) {
-	start := time.Now()
-	res, err := s.guardedCall(ctx, p, name, args)
-	outcome := "ok"
-	switch {
-	case err != nil:
-		outcome = "refused"
-	case res.IsError:
-		outcome = "tool_error"
-	}
-	s.log.Info("tool call", "tool", name, "caller", p, "outcome", outcome,
-		"duration_ms", time.Since(start).Milliseconds())
-	return res, err
+// toolCall is one tool call as a transport hands it to the pipeline.
+type toolCall struct {
+	principal *auth.Principal // the verified caller; nil is refused
+	name      string
+	args      json.RawMessage
+	via       channel
 }
 
-func (s *Server) guardedCall(ctx context.Context, p *auth.Principal, name string, args json.RawMessage) (*mcp.CallToolResult, error) {
-	if p == nil { // every transport authenticates first; doubt refuses
-		return nil, auth.ErrNoToken
+// channel is what the connection a call or a listing comes through offers.
+type channel struct {
+	// toolsets narrows the server's areas for this connection; nil means
+	// no narrowing. It can never widen them.
+	toolsets []tools.Area
+	// canAsk is set when the client can put a question to its human
+	// (MCP elicitation in form mode).
+	canAsk bool
+	// answer is the human's reply to an earlier question, carried back by
+	// the client with the retried call.
+	answer *answer
+}
+
+// answer is a reply to a confirmation question: the client's input
+// responses and the request state the question was issued with.
+type answer struct {
+	responses mcp.InputResponseMap
+	state     string
+}
+
+// runCall is the one call path every transport uses. In order: the
+// verified caller, the tool and whether this server and connection offer
+// it, the token's scopes, the arguments bound to a call that knows its
+// target, the write gates, the human's confirmation of a destructive act,
+// then the tool itself with a Gitea client chosen by its access level, and
+// its output shaped for the model. A refusal means nothing was sent to
+// Gitea; anything that goes wrong inside the tool is an IsError result.
+func (s *Server) runCall(ctx context.Context, c toolCall) (*mcp.CallToolResult, *refusal) {
+	start := time.Now()
+	res, ref := s.pipeline(ctx, c)
+	outcome := "ok"
+	switch {
+	case ref != nil:
+		outcome = "refused: " + ref.code
+	case res.IsError:
+		outcome = "tool_error"
+	case res.InputRequests != nil:
+		outcome = "asked_to_confirm"
 	}
-	t, ok := s.tools.Lookup(name)
-	if !ok {
-		return nil, errUnknownTool
+	s.log.Info("tool call", "tool", c.name, "caller", c.principal, "outcome", outcome,
+		"duration_ms", time.Since(start).Milliseconds())
+	return res, ref
+}
+
+func (s *Server) pipeline(ctx context.Context, c toolCall) (*mcp.CallToolResult, *refusal) {
+	p := c.principal
+	if p == nil { // every transport authenticates first; doubt refuses
+		return nil, refuseAuth(auth.ErrNoToken)
+	}
+	t, ref := s.offered(c.name, c.via)
+	if ref != nil {
+		return nil, ref
 	}
 	if !t.Allowed(p.Scopes) {
-		return nil, s.insufficientScope(p, t)
+		return nil, refuseAuth(s.insufficientScope(p, t))
 	}
-	return t.Call(ctx, s.gitea.As(p.Token()), args, s.toolOpts)
+	if t.Access != tools.Read && len(c.args) > s.cfg.MaxWriteBytes {
+		return nil, refuse(http.StatusRequestEntityTooLarge, "write_too_large",
+			fmt.Sprintf("the arguments are %d bytes, over this server's %d-byte limit for one write (MAX_WRITE_BYTES): split the change",
+				len(c.args), s.cfg.MaxWriteBytes))
+	}
+	call, err := t.Bind(c.args)
+	if err != nil {
+		var argErr *tools.ArgumentError
+		if errors.As(err, &argErr) {
+			return nil, refuse(http.StatusBadRequest, "invalid_arguments", argErr.Error())
+		}
+		return nil, refuseInternal()
+	}
+	if t.Access != tools.Read {
+		if ref := s.writeAllowed(call.Target); ref != nil {
+			return nil, ref
+		}
+	}
+	// Policy, rate limits and the audit record hook in here, once each.
+	if t.Access == tools.Destructive && s.cfg.ConfirmDestructive {
+		if res, confirmed := s.confirm.check(p, call, c.via.answer); !confirmed {
+			return res, nil
+		}
+	}
+	res, err := call.Run(ctx, s.clientFor(t, p), s.toolOpts)
+	if err != nil {
+		s.log.Error("tool failed", "tool", t.Name, "error", err.Error())
+		return nil, refuseInternal()
+	}
+	return res, nil
+}
+
+// clientFor returns the Gitea client a tool of t's access level gets: a
+// read tool one that can only read, whatever it tries.
+func (s *Server) clientFor(t *tools.Tool, p *auth.Principal) *gitea.Client {
+	if t.Access == tools.Read {
+		return s.gitea.As(p.Token())
+	}
+	return s.gitea.AsWriter(p.Token())
+}
+
+// offered returns the tool called name if this server and the channel
+// offer it, or the refusal that says why not.
+func (s *Server) offered(name string, via channel) (*tools.Tool, *refusal) {
+	t, ok := s.tools.Lookup(name)
+	switch {
+	case !ok:
+		return nil, &refusal{status: http.StatusNotFound, code: "unknown_tool", text: "unknown tool " + name, protocol: true}
+	case !s.areaOffered(t.Area, via):
+		return nil, refuse(http.StatusNotFound, "toolset_not_offered",
+			fmt.Sprintf("%s belongs to the toolset %q, which this server or connection does not offer (TOOLSETS)", name, t.Area))
+	case t.Access != tools.Read && !s.cfg.WriteMode:
+		return nil, refuse(http.StatusForbidden, "write_mode_off",
+			name+" changes data, and write mode is off on this server: its operator can turn it on with WRITE_MODE=true")
+	case t.Access == tools.Destructive && s.cfg.ConfirmDestructive && !via.canAsk:
+		return nil, refuse(http.StatusForbidden, "confirmation_unavailable",
+			name+" is destructive, and this server asks the human to confirm such calls, which this client cannot do "+
+				"(no MCP elicitation, or a plain HTTP call): use a client that supports elicitation, "+
+				"or the operator may set CONFIRM_DESTRUCTIVE=false for automation")
+	}
+	return t, nil
+}
+
+func (s *Server) areaOffered(a tools.Area, via channel) bool {
+	return slices.Contains(s.areas, a) && (via.toolsets == nil || slices.Contains(via.toolsets, a))
+}
+
+// visibleTools is the one answer to "which tools may this caller see",
+// used by every tools/list path: the tools offered on the channel whose
+// scopes the caller's token holds. No principal sees none.
+func (s *Server) visibleTools(p *auth.Principal, via channel) []*tools.Tool {
+	var out []*tools.Tool
+	if p == nil {
+		return out
+	}
+	for _, t := range s.tools.Tools() {
+		if _, ref := s.offered(t.Name, via); ref == nil && t.Allowed(p.Scopes) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// writeAllowed checks a write's target, and every repository it reaches,
+// against WRITE_REPOSITORY_WHITELIST.
+func (s *Server) writeAllowed(t tools.Target) *refusal {
+	if s.cfg.WriteAllowAllTokenRepos {
+		return nil
+	}
+	for _, r := range t.Repos() {
+		if !s.writable(r) {
+			return refuse(http.StatusForbidden, "repository_not_writable",
+				fmt.Sprintf("writes to %s are not allowed on this server: it is not in WRITE_REPOSITORY_WHITELIST", r))
+		}
+	}
+	return nil
+}
+
+// writable reports whether a whitelist pattern covers r. Gitea names are
+// case-insensitive, so the match is too; a repository whose name is not
+// known beforehand is covered by "owner/*" only.
+func (s *Server) writable(r tools.RepoName) bool {
+	for _, pat := range s.cfg.WriteRepositories {
+		owner, repo, _ := strings.Cut(pat, "/")
+		if strings.EqualFold(owner, r.Owner) && (repo == "*" || (r.Repo != "" && strings.EqualFold(repo, r.Repo))) {
+			return true
+		}
+	}
+	return false
 }
 
 // insufficientScope asks for the scopes the token has plus the ones the tool
@@ -60,4 +203,30 @@ func (s *Server) insufficientScope(p *auth.Principal, t *tools.Tool) *auth.Error
 		}
 	}
 	return auth.InsufficientScope(missing, append(p.Scopes.List(), missing...))
+}
+
+// refusal is a call the pipeline would not run: nothing was sent to Gitea.
+// Each transport renders it once, in its own wire format.
+type refusal struct {
+	status int    // the HTTP status, where HTTP carries one
+	code   string // stable and machine-readable, e.g. "write_mode_off"
+	text   string // fixed text, safe to show: no token, nothing Gitea said
+	// auth is set for an authentication or scope refusal, which HTTP
+	// answers with a WWW-Authenticate challenge.
+	auth *auth.Error
+	// protocol marks a refusal MCP reports as a JSON-RPC error rather than
+	// a tool error (an unknown tool).
+	protocol bool
+}
+
+func refuse(status int, code, text string) *refusal {
+	return &refusal{status: status, code: code, text: text}
+}
+
+func refuseAuth(e *auth.Error) *refusal {
+	return &refusal{status: e.Status, code: cmp.Or(e.Code, "unauthorized"), text: e.Description, auth: e}
+}
+
+func refuseInternal() *refusal {
+	return refuse(http.StatusInternalServerError, "internal_error", "internal error while running the tool")
 }

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -59,6 +61,9 @@ type Server struct {
 	sse     *sseSessions
 	// toolOpts shape every tool result (budget, secret masking).
 	toolOpts tools.Options
+	areas    []tools.Area  // the toolsets this server offers
+	scopes   []gitea.Scope // what a token needs for every offered tool
+	confirm  *confirmations
 	hosts    []string // allowed Host names
 	origins  []string // allowed browser origins
 }
@@ -81,6 +86,14 @@ func New(opts Options) (*Server, error) {
 	if s.tools == nil {
 		s.tools = tools.Default()
 	}
+	if err := s.chooseAreas(); err != nil {
+		return nil, err
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	s.confirm = newConfirmations(now)
 	if s.gitea == nil {
 		var err error
 		s.gitea, err = gitea.NewEndpoint(gitea.Options{
@@ -99,7 +112,7 @@ func New(opts Options) (*Server, error) {
 			ClientID:          cfg.OAuthClientID,
 			ClientSecret:      cfg.OAuthClientSecret.Reveal(),
 			Audience:          cfg.OAuthExpectedAudience,
-			RecommendedScopes: s.tools.Scopes(),
+			RecommendedScopes: s.scopes,
 			CacheTTL:          cfg.TokenCacheTTL,
 			Now:               opts.Now,
 			Logger:            s.log,
@@ -114,9 +127,35 @@ func New(opts Options) (*Server, error) {
 		s.shared = auth.NewPrincipal("shared-token", "shared-token", gitea.FullScopeSet(), cfg.GiteaToken.Reveal())
 		s.authn = &sharedTokenAuthenticator{principal: s.shared}
 	}
-	s.mcp = s.newMCPServer(s.shared)
+	s.mcp = s.newMCPServer()
 	s.hosts, s.origins = s.allowedHostsAndOrigins()
 	return s, nil
+}
+
+// chooseAreas sets the toolsets this server offers from TOOLSETS (default
+// all), and the scopes its offered tools need. An unknown toolset is a
+// configuration error.
+func (s *Server) chooseAreas() error {
+	s.areas = tools.Areas
+	if len(s.cfg.Toolsets) > 0 {
+		s.areas = nil
+		for _, name := range s.cfg.Toolsets {
+			a := tools.Area(strings.ToLower(name))
+			if !a.Valid() {
+				return &config.Error{Problems: []config.Problem{{Var: "TOOLSETS",
+					Message: fmt.Sprintf("%q is not a toolset; the toolsets are %v", name, tools.Areas)}}}
+			}
+			s.areas = append(s.areas, a)
+		}
+	}
+	var offered []*tools.Tool
+	for _, t := range s.tools.Tools() {
+		if slices.Contains(s.areas, t.Area) && (t.Access == tools.Read || s.cfg.WriteMode) {
+			offered = append(offered, t)
+		}
+	}
+	s.scopes = tools.ScopesOf(offered)
+	return nil
 }
 
 // Preflight checks Gitea before serving. In OAuth mode it refuses a Gitea

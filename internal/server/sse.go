@@ -68,7 +68,8 @@ func (ss *sseSessions) get(id string) *sseSession {
 // sseSession is one stream: an mcp.Transport and its mcp.Connection.
 type sseSession struct {
 	id       string
-	owner    string // the Gitea user id of the principal that opened it
+	owner    string   // the Gitea user id of the principal that opened it
+	toolsets []string // the toolsets the stream was opened with, if any
 	endpoint string
 	incoming chan jsonrpc.Message
 	done     chan struct{}
@@ -166,6 +167,7 @@ func (s *Server) serveSSEStream(w http.ResponseWriter, r *http.Request) {
 	sess := &sseSession{
 		id:       id,
 		owner:    p.UserID,
+		toolsets: streamToolsets(r),
 		endpoint: s.cfg.PublicBaseURL.Path + pathSSE + "?sessionid=" + id,
 		incoming: make(chan jsonrpc.Message, 16),
 		done:     make(chan struct{}),
@@ -197,6 +199,15 @@ func (s *Server) serveSSEStream(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+}
+
+// streamToolsets is what a GET /mcp/sse narrows its stream to, from the
+// toolsets header or query parameter; nil means no narrowing.
+func streamToolsets(r *http.Request) []string {
+	if q := r.URL.Query(); q.Has("toolsets") {
+		return q["toolsets"]
+	}
+	return r.Header.Values(toolsetsHeader)
 }
 
 // serveSSEMessage delivers one POSTed message to its session, if the
@@ -233,7 +244,13 @@ func (s *Server) serveSSEMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req, ok := msg.(*jsonrpc.Request); ok {
-		req.Extra = &mcp.RequestExtra{TokenInfo: tokenInfo(p), Header: r.Header.Clone()}
+		h := r.Header.Clone()
+		if sess.toolsets != nil { // the stream's toolsets hold for every message in it
+			h[toolsetsHeader] = sess.toolsets
+		} else {
+			delete(h, toolsetsHeader)
+		}
+		req.Extra = &mcp.RequestExtra{TokenInfo: tokenInfo(p, nil), Header: h}
 	}
 	select {
 	case sess.incoming <- msg:

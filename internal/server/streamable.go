@@ -1,12 +1,11 @@
 package server
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
 	"net/http"
+	"sync"
 	"time"
 
+	sdkauth "github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/auth"
@@ -24,7 +23,7 @@ func (s *Server) streamableHandler() http.Handler {
 		DisableLocalhostProtection: true,
 		MaxRequestBodyBytes:        s.cfg.MaxRequestBodyBytes,
 	})
-	return s.protect(s.requireAuth(pathMCP, s.scopeChallenge(pathMCP, streamsOutliveWriteTimeout(h))))
+	return s.protect(s.requireAuth(pathMCP, s.answerRefusals(pathMCP, toolsetsFromQuery(streamsOutliveWriteTimeout(h)))))
 }
 
 // streamsOutliveWriteTimeout clears the server's write deadline for the
@@ -39,56 +38,108 @@ func streamsOutliveWriteTimeout(next http.Handler) http.Handler {
 	})
 }
 
-// rpcCall is the part of a JSON-RPC message the scope check reads.
-type rpcCall struct {
-	Method string `json:"method"`
-	Params struct {
-		Name string `json:"name"`
-	} `json:"params"`
-}
-
-// scopeChallenge answers a POSTed tools/call of a tool the token's scopes do
-// not cover with 403 insufficient_scope at the HTTP level, so clients can
-// step up. It is a courtesy in front of the call path, which checks again:
-// a body it cannot read is passed on for the SDK to refuse.
-func (s *Server) scopeChallenge(path string, next http.Handler) http.Handler {
-	ch := s.challenge(path)
+// toolsetsFromQuery makes /mcp?toolsets=... the request's toolsets header,
+// which the MCP layer reads.
+func toolsetsFromQuery(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || r.Body == nil {
-			next.ServeHTTP(w, r)
-			return
-		}
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", "the request body is too large or unreadable")
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		p := auth.PrincipalFrom(r.Context())
-		for _, c := range decodeCalls(body) {
-			if c.Method != "tools/call" {
-				continue
-			}
-			if t, ok := s.tools.Lookup(c.Params.Name); ok && p != nil && !t.Allowed(p.Scopes) {
-				auth.WriteError(w, s.insufficientScope(p, t), ch)
-				return
-			}
+		if q := r.URL.Query(); q.Has("toolsets") {
+			r.Header[toolsetsHeader] = q["toolsets"]
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// decodeCalls reads one JSON-RPC message or a batch; anything else is none.
-func decodeCalls(body []byte) []rpcCall {
-	body = bytes.TrimSpace(body)
-	if len(body) > 0 && body[0] == '[' {
-		var batch []rpcCall
-		_ = json.Unmarshal(body, &batch)
-		return batch
+// mcpRequestSlot returns the refusal slot of an authenticated MCP request.
+func mcpRequestSlot(r *http.Request) (*refusalSlot, bool) {
+	ti := sdkauth.TokenInfoFromContext(r.Context())
+	if ti == nil {
+		return nil, false
 	}
-	var one rpcCall
-	if json.Unmarshal(body, &one) != nil {
-		return nil
-	}
-	return []rpcCall{one}
+	slot, ok := ti.Extra[refusalKey].(*refusalSlot)
+	return slot, ok
 }
+
+// refusalSlot hands the pipeline's authentication or scope refusal of a
+// call back to the HTTP request that carried it.
+type refusalSlot struct {
+	mu  sync.Mutex
+	err *auth.Error
+}
+
+func (s *refusalSlot) set(err *auth.Error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil {
+		s.err = err
+	}
+}
+
+func (s *refusalSlot) get() *auth.Error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// answerRefusals lets a POST whose call the pipeline refused for its token
+// (a missing scope) be answered at the HTTP level, 403 with the
+// insufficient_scope challenge, so clients can step up. The decision is the
+// pipeline's; this only renders it, in place of the SDK's answer, as long as
+// nothing of that answer has been sent yet.
+func (s *Server) answerRefusals(path string, next http.Handler) http.Handler {
+	ch := s.challenge(path)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		slot, _ := mcpRequestSlot(r)
+		if r.Method != http.MethodPost || slot == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(&refusingWriter{ResponseWriter: w, slot: slot, challenge: ch}, r)
+	})
+}
+
+// refusingWriter is the HTTP response of one POST to /mcp: when the
+// pipeline has refused a call in it by the time the SDK first writes, the
+// refusal's challenge is sent instead of the SDK's answer.
+type refusingWriter struct {
+	http.ResponseWriter
+	slot      *refusalSlot
+	challenge auth.Challenge
+	decided   bool
+	refused   bool
+}
+
+func (w *refusingWriter) decide() {
+	if w.decided {
+		return
+	}
+	w.decided = true
+	if err := w.slot.get(); err != nil {
+		w.refused = true
+		h := w.ResponseWriter.Header()
+		h.Del("Content-Type")
+		h.Del("Connection")
+		auth.WriteError(w.ResponseWriter, err, w.challenge)
+	}
+}
+
+func (w *refusingWriter) WriteHeader(code int) {
+	if w.decide(); !w.refused {
+		w.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (w *refusingWriter) Write(b []byte) (int, error) {
+	if w.decide(); w.refused {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *refusingWriter) Flush() {
+	if w.decide(); !w.refused {
+		_ = http.NewResponseController(w.ResponseWriter).Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the real writer (deadlines).
+func (w *refusingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -62,32 +62,40 @@ func (s *Server) serveToolCall(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_arguments", `"arguments" must be a JSON object`)
 		return
 	}
-	res, err := s.callTool(r.Context(), auth.PrincipalFrom(r.Context()), name, req.Arguments)
-	var authErr *auth.Error
-	var argErr *tools.ArgumentError
+	via := channel{toolsets: requestToolsets(r)} // a plain HTTP call cannot ask the human
+	res, ref := s.runCall(r.Context(), toolCall{principal: auth.PrincipalFrom(r.Context()), name: name, args: req.Arguments, via: via})
+	if ref != nil {
+		s.writeRefusal(w, ref, pathToolCall)
+		return
+	}
+	writeJSON(w, http.StatusOK, toolCallResponse{Content: res.Content, StructuredContent: res.StructuredContent, IsError: res.IsError})
+}
+
+// writeRefusal renders a refusal for plain HTTP: a challenge for an
+// authentication or scope refusal, else the status and fixed text.
+func (s *Server) writeRefusal(w http.ResponseWriter, ref *refusal, path string) {
 	switch {
-	case err == nil:
-		writeJSON(w, http.StatusOK, toolCallResponse{Content: res.Content, StructuredContent: res.StructuredContent, IsError: res.IsError})
-	case errors.Is(err, errUnknownTool):
-		writeError(w, http.StatusNotFound, "unknown_tool", "no tool is called that; GET "+pathToolsList+" lists them")
-	case errors.As(err, &argErr):
-		writeError(w, http.StatusBadRequest, "invalid_arguments", argErr.Error())
-	case errors.As(err, &authErr):
-		auth.WriteError(w, authErr, s.challenge(pathToolCall))
+	case ref.auth != nil:
+		auth.WriteError(w, ref.auth, s.challenge(path))
+	case ref.code == "unknown_tool":
+		writeError(w, ref.status, ref.code, "no tool is called that; GET "+pathToolsList+" lists them")
 	default:
-		s.log.Error("tool call failed", "tool", name, "error", err.Error())
-		writeError(w, http.StatusInternalServerError, "internal_error", "internal server error")
+		writeError(w, ref.status, ref.code, ref.text)
 	}
 }
 
-// serveToolsList lists the tools the caller's token may use: GET /mcp/tools.
-func (s *Server) serveToolsList(w http.ResponseWriter, r *http.Request) {
-	p := auth.PrincipalFrom(r.Context())
-	list := []*mcp.Tool{}
-	for _, t := range s.tools.Tools() {
-		if p != nil && t.Allowed(p.Scopes) {
-			list = append(list, t.MCP())
-		}
+// requestToolsets reads the toolsets a plain HTTP request narrows to, from
+// the X-MCP-Toolsets header or the toolsets query parameter.
+func requestToolsets(r *http.Request) []tools.Area {
+	h := r.Header
+	if q := r.URL.Query(); q.Has("toolsets") {
+		h = http.Header{toolsetsHeader: q["toolsets"]}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tools": list})
+	return parseToolsets(h)
+}
+
+// serveToolsList lists the tools the caller may use: GET /mcp/tools.
+func (s *Server) serveToolsList(w http.ResponseWriter, r *http.Request) {
+	list := s.visibleTools(auth.PrincipalFrom(r.Context()), channel{toolsets: requestToolsets(r)})
+	writeJSON(w, http.StatusOK, map[string]any{"tools": mcpTools(list)})
 }

@@ -17,26 +17,6 @@ import (
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/config"
 )
 
-func TestDecodeCalls(t *testing.T) {
-	tests := []struct {
-		body string
-		want []string
-	}{
-		{body: `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_me"}}`, want: []string{"tools/call get_me"}},
-		{body: ` [{"method":"ping"},{"method":"tools/call","params":{"name":"list_issues"}}]`, want: []string{"ping ", "tools/call list_issues"}},
-		{body: `not json`, want: nil},
-	}
-	for _, tt := range tests {
-		var got []string
-		for _, c := range decodeCalls([]byte(tt.body)) {
-			got = append(got, c.Method+" "+c.Params.Name)
-		}
-		if strings.Join(got, "|") != strings.Join(tt.want, "|") {
-			t.Errorf("decodeCalls(%s) = %q, want %q", tt.body, got, tt.want)
-		}
-	}
-}
-
 // sharedTokenServer is a server in shared-token mode (OAUTH_MODE=false).
 func sharedTokenServer(t *testing.T) http.Handler {
 	t.Helper()
@@ -75,6 +55,8 @@ func TestSharedTokenModeAndProtections(t *testing.T) {
 		{name: "body over the limit", method: "POST", target: "/mcp/tool/call", body: `{"tool":"get_me","arguments":{"x":"` + strings.Repeat("a", 2048) + `"}}`,
 			wantStatus: 413},
 		{name: "wrong method on tool call", method: "GET", target: "/mcp/tool/call", wantStatus: 405},
+		{name: "basic credentials", method: "POST", target: "/mcp", header: http.Header{"Authorization": {"Basic YWxpY2U6cHc="}},
+			body: `{"jsonrpc":"2.0","id":1,"method":"ping"}`, wantStatus: 401, wantBody: `"error_description":"this server takes`},
 		{name: "sse post without session", method: "POST", target: "/mcp/sse?sessionid=nope", body: `{}`, wantStatus: 404, wantBody: "session_not_found"},
 	}
 	for _, tt := range tests {
@@ -104,8 +86,8 @@ func TestSharedTokenModeAndProtections(t *testing.T) {
 // reached it without a verified caller, rather than run or crash.
 func TestCallToolWithoutPrincipalRefuses(t *testing.T) {
 	s := newTestServer(t, &fakeGitea{}, nil)
-	if _, err := s.callTool(t.Context(), nil, "get_me", nil); !errors.Is(err, auth.ErrNoToken) {
-		t.Errorf("callTool without a principal = %v, want ErrNoToken", err)
+	if _, ref := s.runCall(t.Context(), toolCall{name: "get_me"}); ref == nil || !errors.Is(ref.auth, auth.ErrNoToken) {
+		t.Errorf("runCall without a principal = %+v, want ErrNoToken", ref)
 	}
 }
 

@@ -50,7 +50,7 @@ func (s *Server) metadata(resource string) http.Handler {
 			Resource:               resource,
 			AuthorizationServers:   []string{s.ready.issuer()},
 			BearerMethodsSupported: []string{"header"},
-			ScopesSupported:        scopeStrings(s.tools.Scopes()),
+			ScopesSupported:        scopeStrings(s.scopes),
 			ResourceName:           "AegisGitea MCP",
 			ResourceDocumentation:  s.cfg.ResourceDocumentation,
 		}

@@ -68,6 +68,7 @@ var listWorkflows = Def[RepoRef, workflowListOut]{
 	Desc:   "The Gitea Actions workflow files of a repository's default branch (.gitea/workflows, .github/workflows): file, name, path, state.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaActions,
 	Run: func(ctx context.Context, e *Env, in RepoRef) (workflowListOut, error) {
 		wfs, err := e.Workflows(ctx, in.Owner, in.Repo)
 		if err != nil {
@@ -128,6 +129,7 @@ var listWorkflowRuns = Def[listWorkflowRunsIn, runListOut]{
 		"Paginated; see a run's jobs with list_workflow_jobs.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaActions,
 	Schema: func(s *jsonschema.Schema) {
 		boundPage(s)
 		s.Properties["status"].Enum = make([]any, len(gitea.RunStatuses))
@@ -185,6 +187,7 @@ var getWorkflowRun = Def[runIn, runDetailOut]{
 	Desc:   "One Gitea Actions run: title, workflow, trigger, status and conclusion, commit, timing. Its jobs are in list_workflow_jobs.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaActions,
 	Schema: actMinOne("run_id"),
 	Run: func(ctx context.Context, e *Env, in runIn) (runDetailOut, error) {
 		r, err := e.WorkflowRun(ctx, in.Owner, in.Repo, in.RunID)
@@ -232,6 +235,7 @@ var listWorkflowJobs = Def[listWorkflowJobsIn, jobListOut]{
 	Desc:   "The jobs of one Gitea Actions run: id, name, status and conclusion, runner, timing, steps. Read a job's log with get_job_log.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaActions,
 	Schema: func(s *jsonschema.Schema) { boundPage(s); actMinOne("run_id")(s) },
 	Run: func(ctx context.Context, e *Env, in listWorkflowJobsIn) (jobListOut, error) {
 		jobs, info, err := e.ListWorkflowJobs(ctx, in.Owner, in.Repo, in.RunID, in.options())
@@ -283,6 +287,7 @@ var getJobLog = Def[getJobLogIn, jobLogOut]{
 		"Secrets in it are masked. A job that has not started has no log yet.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaActions,
 	Schema: func(s *jsonschema.Schema) {
 		actMinOne("job_id")(s)
 		lo, hi, def := float64(actMinTail), float64(actMaxTail), actDefaultTail

@@ -48,6 +48,7 @@ var listBranches = Def[gitListIn, gitBranchListOut]{
 	Desc:   "Branches of a repository: name, head commit SHA, whether protected, whether you may push. Paginated; details with get_branch.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaRepos,
 	Schema: boundPage,
 	Run: func(ctx context.Context, e *Env, in gitListIn) (gitBranchListOut, error) {
 		branches, info, err := e.ListBranches(ctx, in.Owner, in.Repo, in.options())
@@ -99,6 +100,7 @@ var getBranch = Def[gitGetBranchIn, gitBranchOut]{
 	Desc:   "One branch: head commit (SHA, summary, author, date), protection (rule, required approvals and status checks) and whether you may push or merge.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaRepos,
 	Run: func(ctx context.Context, e *Env, in gitGetBranchIn) (gitBranchOut, error) {
 		b, err := e.Branch(ctx, in.Owner, in.Repo, in.Branch)
 		if err != nil {
@@ -149,6 +151,7 @@ var listTags = Def[gitListIn, gitTagListOut]{
 	Desc:   "Tags of a repository, newest first: name, tagged commit SHA, whether annotated, message summary. Paginated; details with get_tag.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaRepos,
 	Schema: boundPage,
 	Run: func(ctx context.Context, e *Env, in gitListIn) (gitTagListOut, error) {
 		tags, info, err := e.ListTags(ctx, in.Owner, in.Repo, in.options())
@@ -180,6 +183,7 @@ var getTag = Def[gitGetTagIn, gitTagOut]{
 	Desc:   "One tag: the commit it points to, whether it is annotated, and its message (an annotated tag's own, else the commit's).",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaRepos,
 	Run: func(ctx context.Context, e *Env, in gitGetTagIn) (gitTagOut, error) {
 		t, err := e.Tag(ctx, in.Owner, in.Repo, in.Tag)
 		if err != nil {

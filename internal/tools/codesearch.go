@@ -64,6 +64,7 @@ var searchCode = Def[searchCodeIn, codeSearchOut]{
 		"under 256 KiB, in path order, optionally under one directory; counts say what was scanned. Returns path, line, text.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaRepos,
 	Schema: func(s *jsonschema.Schema) {
 		one, most := 1, maxScanQuery
 		s.Properties["query"].MinLength, s.Properties["query"].MaxLength = &one, &most

@@ -73,6 +73,7 @@ var listCommits = Def[listCommitsIn, gitCommitListOut]{
 		"Paginated; a commit's details and diff with get_commit.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaRepos,
 	Schema: boundPage,
 	Run: func(ctx context.Context, e *Env, in listCommitsIn) (gitCommitListOut, error) {
 		since, err := parseTime("since", in.Since)
@@ -136,6 +137,7 @@ var getCommit = Def[getCommitIn, gitCommitOut]{
 		"include_patch adds the diff (secrets masked, cut to fit).",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaRepos,
 	Run: func(ctx context.Context, e *Env, in getCommitIn) (gitCommitOut, error) {
 		c, err := e.Commit(ctx, in.Owner, in.Repo, in.Ref)
 		if err != nil {
@@ -238,6 +240,7 @@ var compareRefs = Def[compareRefsIn, gitCompareOut]{
 		"with per-file additions and deletions; include_patch adds the diff (secrets masked, cut to fit).",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaRepos,
 	Run: func(ctx context.Context, e *Env, in compareRefsIn) (gitCompareOut, error) {
 		cmp, err := e.Compare(ctx, in.Owner, in.Repo, in.Base, in.Head)
 		if err != nil {
@@ -307,6 +310,7 @@ var getCommitStatus = Def[getCommitStatusIn, gitStatusOut]{
 		"and the latest status of each check: context, state, description, link.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaRepos,
 	Run: func(ctx context.Context, e *Env, in getCommitStatusIn) (gitStatusOut, error) {
 		s, info, err := e.CombinedStatus(ctx, in.Owner, in.Repo, in.Ref, gitea.ListOptions{Limit: gitea.MaxPageSize})
 		if err != nil {

@@ -55,6 +55,7 @@ var getFileContents = Def[getFileContentsIn, fileOut]{
 		"read long files in parts with start_line/end_line. Binary files are described, not returned; committed secrets are masked.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaRepos,
 	Schema: func(s *jsonschema.Schema) { lineMinimum(s, "start_line", "end_line") },
 	Run: func(ctx context.Context, e *Env, in getFileContentsIn) (fileOut, error) {
 		if in.EndLine != 0 && in.EndLine < max(in.StartLine, 1) {
@@ -264,6 +265,7 @@ var listDirectory = Def[listDirectoryIn, directoryOut]{
 	Desc:   "The entries of one directory at a branch, tag or commit: name, path, type (file, dir, symlink, submodule) and size. For a whole tree use get_tree.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaRepos,
 	Run: func(ctx context.Context, e *Env, in listDirectoryIn) (directoryOut, error) {
 		entries, err := e.Directory(ctx, in.Owner, in.Repo, in.Path, in.Ref)
 		if err != nil {
@@ -319,6 +321,7 @@ var getTree = Def[getTreeIn, treeOut]{
 		"(a file's SHA reads it with get_blob). Recursive by default; paginated, with total and next_page.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaRepos,
 	Schema: func(s *jsonschema.Schema) {
 		one, most := 1.0, float64(maxTreeLimit)
 		s.Properties["page"].Minimum = &one
@@ -407,6 +410,7 @@ var getBlob = Def[getBlobIn, blobOut]{
 		"and cut to fit; binary blobs are described, not returned.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaRepos,
 	Run: func(ctx context.Context, e *Env, in getBlobIn) (blobOut, error) {
 		b, err := e.Blob(ctx, in.Owner, in.Repo, in.SHA)
 		if err != nil {

@@ -41,6 +41,7 @@ var listLabels = Def[listLabelsIn, labelListOut]{
 		"An organization's shared labels are listed by list_org_labels.",
 	Scopes: []gitea.Scope{gitea.ScopeReadIssue},
 	Access: Read,
+	Area:   AreaIssues,
 	Schema: boundPage,
 	Run: func(ctx context.Context, e *Env, in listLabelsIn) (labelListOut, error) {
 		labels, info, err := e.RepoLabels(ctx, in.Owner, in.Repo, in.options())
@@ -62,6 +63,7 @@ var listOrgLabels = Def[listOrgLabelsIn, labelListOut]{
 	Desc:   "The labels an organization shares with all its repositories: name, color, description. Paginated.",
 	Scopes: []gitea.Scope{gitea.ScopeReadOrganization},
 	Access: Read,
+	Area:   AreaIssues,
 	Schema: boundPage,
 	Run: func(ctx context.Context, e *Env, in listOrgLabelsIn) (labelListOut, error) {
 		labels, info, err := e.OrgLabels(ctx, in.Org, in.options())
@@ -100,6 +102,7 @@ var listMilestones = Def[listMilestonesIn, milestoneListOut]{
 		"Paginated. Filter issues by one with list_issues milestone.",
 	Scopes: []gitea.Scope{gitea.ScopeReadIssue},
 	Access: Read,
+	Area:   AreaIssues,
 	Schema: func(s *jsonschema.Schema) {
 		boundPage(s)
 		s.Properties["state"].Enum = []any{"open", "closed", "all"}

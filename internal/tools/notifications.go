@@ -71,6 +71,7 @@ var listNotifications = Def[listNotificationsIn, notificationListOut]{
 		"Unread only unless all is true. Paginated.",
 	Scopes: []gitea.Scope{gitea.ScopeReadNotification},
 	Access: Read,
+	Area:   AreaNotifications,
 	Schema: boundPage,
 	Run: func(ctx context.Context, e *Env, in listNotificationsIn) (notificationListOut, error) {
 		threads, info, err := e.Notifications(ctx, gitea.NotificationFilter{All: in.All}, in.options())

@@ -46,6 +46,7 @@ var listMyOrganizations = Def[Paging, orgListOut]{
 	Desc:   "The organizations you are a member of: name, full name, description, visibility. Paginated.",
 	Scopes: []gitea.Scope{gitea.ScopeReadUser, gitea.ScopeReadOrganization},
 	Access: Read,
+	Area:   AreaUsers,
 	Schema: boundPage,
 	Run: func(ctx context.Context, e *Env, in Paging) (orgListOut, error) {
 		orgs, info, err := e.MyOrganizations(ctx, in.options())
@@ -62,6 +63,7 @@ var getOrganization = Def[orgIn, orgOut]{
 	Desc:   "One organization's profile: full name, description, website, location, visibility. Private organizations are visible to their members only.",
 	Scopes: []gitea.Scope{gitea.ScopeReadOrganization},
 	Access: Read,
+	Area:   AreaUsers,
 	Run: func(ctx context.Context, e *Env, in orgIn) (orgOut, error) {
 		o, err := e.Organization(ctx, in.Org)
 		if err != nil {
@@ -113,6 +115,7 @@ var listOrganizationTeams = Def[orgPageIn, teamListOut]{
 		"Gitea shows teams to members only: others get forbidden. Paginated.",
 	Scopes: []gitea.Scope{gitea.ScopeReadOrganization},
 	Access: Read,
+	Area:   AreaUsers,
 	Schema: boundPage,
 	Run: func(ctx context.Context, e *Env, in orgPageIn) (teamListOut, error) {
 		teams, info, err := e.OrganizationTeams(ctx, in.Org, in.options())
@@ -129,6 +132,7 @@ var listOrganizationRepositories = Def[orgPageIn, repoListOut]{
 	Desc:   "The repositories of an organization that you can see, with your permission on each. Paginated.",
 	Scopes: []gitea.Scope{gitea.ScopeReadOrganization},
 	Access: Read,
+	Area:   AreaUsers,
 	Schema: boundPage,
 	Run: func(ctx context.Context, e *Env, in orgPageIn) (repoListOut, error) {
 		repos, info, err := e.OrganizationRepositories(ctx, in.Org, in.options())

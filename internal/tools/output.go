@@ -47,16 +47,17 @@ type UserText string
 // MarshalJSON emits the cleaned text.
 func (t UserText) MarshalJSON() ([]byte, error) { return json.Marshal(textsafe.Clean(string(t))) }
 
-// Cut shortens s to at most max bytes on a character boundary and reports
-// whether it did.
+// Cut shortens s on a character boundary so that its JSON encoding takes
+// at most max bytes, and reports whether it did. It measures the encoded
+// size: '<' or '&' take six bytes each once escaped.
 func Cut(s string, max int) (string, bool) {
-	if len(s) <= max {
-		return s, false
+	size := 0
+	for i, r := range s {
+		if size += jsonRuneLen(r); size > max {
+			return s[:i], true
+		}
 	}
-	for max > 0 && !utf8.RuneStart(s[max]) {
-		max--
-	}
-	return s[:max], true
+	return s, false
 }
 
 // TextBudget is how many bytes one long text of a result may take.

@@ -26,11 +26,17 @@ func TestCut(t *testing.T) {
 		{in: "hello", max: 3, want: "hel", truncated: true},
 		{in: "héllo", max: 2, want: "h", truncated: true}, // never splits é
 		{in: "日本語", max: 4, want: "日", truncated: true},
+		// measured once JSON-escaped: '<' and '&' take six bytes each
+		{in: "<&<&", max: 12, want: "<&", truncated: true},
+		{in: "a\nb", max: 2, want: "a", truncated: true},
 	}
 	for _, tt := range tests {
 		got, truncated := Cut(tt.in, tt.max)
 		if got != tt.want || truncated != tt.truncated {
 			t.Errorf("Cut(%q, %d) = %q, %v; want %q, %v", tt.in, tt.max, got, truncated, tt.want, tt.truncated)
+		}
+		if enc, _ := json.Marshal(UserText(got)); len(enc)-2 > tt.max {
+			t.Errorf("Cut(%q, %d) encodes to %d bytes", tt.in, tt.max, len(enc)-2)
 		}
 	}
 }
@@ -81,9 +87,19 @@ var echo = Def[echoIn, echoOut]{
 
 func textOf(res *mcp.CallToolResult) string { return res.Content[0].(*mcp.TextContent).Text }
 
+// callTool binds args and runs the call without a Gitea client.
+func callTool(t *testing.T, tool *Tool, args json.RawMessage, opts Options) (*mcp.CallToolResult, error) {
+	t.Helper()
+	c, err := tool.Bind(args)
+	if err != nil {
+		return nil, err
+	}
+	return c.Run(t.Context(), nil, opts)
+}
+
 func TestCallMarksUntrustedAndBounds(t *testing.T) {
 	tool := echo.Tool()
-	res, err := tool.Call(t.Context(), nil, json.RawMessage(`{"text":"hi"}`), Options{})
+	res, err := callTool(t, tool, json.RawMessage(`{"text":"hi"}`), Options{})
 	if err != nil || res.IsError {
 		t.Fatalf("Call = %v, %v", res, err)
 	}
@@ -95,7 +111,7 @@ func TestCallMarksUntrustedAndBounds(t *testing.T) {
 	}
 
 	big := strings.Repeat("a", 10000)
-	res, err = tool.Call(t.Context(), nil, json.RawMessage(`{"text":"`+big+`"}`), Options{MaxOutputBytes: 4096})
+	res, err = callTool(t, tool, json.RawMessage(`{"text":"`+big+`"}`), Options{MaxOutputBytes: 4096})
 	if err != nil || res.IsError || len(res.StructuredContent.(json.RawMessage)) > 4096 {
 		t.Errorf("Call with a small budget = %d bytes, error %v", len(res.StructuredContent.(json.RawMessage)), err)
 	}
@@ -116,7 +132,7 @@ func TestCallSecretModes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.mode), func(t *testing.T) {
-			res, err := tool.Call(t.Context(), nil, args, Options{Secrets: tt.mode})
+			res, err := callTool(t, tool, args, Options{Secrets: tt.mode})
 			if err != nil || res.IsError != tt.wantError || !strings.Contains(textOf(res), tt.want) {
 				t.Errorf("Call in mode %q = %q (error %v, %v), want %q", tt.mode, textOf(res), res.IsError, err, tt.want)
 			}
@@ -137,7 +153,7 @@ func TestCallRefusesBadArguments(t *testing.T) {
 		{args: `[1,2]`, field: ""},
 	}
 	for _, tt := range tests {
-		_, err := tool.Call(t.Context(), nil, json.RawMessage(tt.args), Options{})
+		_, err := callTool(t, tool, json.RawMessage(tt.args), Options{})
 		var argErr *ArgumentError
 		if !errors.As(err, &argErr) || argErr.Field != tt.field {
 			t.Errorf("Call(%s) error = %v, want an ArgumentError for %q", tt.args, err, tt.field)

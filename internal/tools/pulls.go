@@ -84,6 +84,7 @@ var listPullRequests = Def[listPullRequestsIn, pullListOut]{
 		"Paginated; read one with get_pull_request.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaPulls,
 	Schema: func(s *jsonschema.Schema) {
 		boundPage(s)
 		s.Properties["state"].Enum = []any{"open", "closed", "all"}
@@ -146,6 +147,7 @@ var getPullRequest = Def[pullNumberIn, pullOut]{
 		"reviewers (requested or having reviewed), counts of files, lines and comments. The changes: get_pull_request_diff.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaPulls,
 	Schema: trackerBounds,
 	Run: func(ctx context.Context, e *Env, in pullNumberIn) (pullOut, error) {
 		pr, err := e.PullRequest(ctx, in.Owner, in.Repo, in.Number)
@@ -205,6 +207,7 @@ var getPullRequestDiff = Def[getPullRequestDiffIn, pullDiffOut]{
 		"then list the files with list_pull_request_files and ask for one file at a time. Committed secrets are masked.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaPulls,
 	Schema: func(s *jsonschema.Schema) {
 		trackerBounds(s)
 		maxPath := 4096
@@ -273,6 +276,7 @@ var listPullRequestFiles = Def[listPullPageIn, pullFileListOut]{
 		"Paginated. Read one file's diff with get_pull_request_diff file.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaPulls,
 	Schema: trackerBounds,
 	Run: func(ctx context.Context, e *Env, in listPullPageIn) (pullFileListOut, error) {
 		files, info, err := e.PullRequestFiles(ctx, in.Owner, in.Repo, in.Number, in.options())
@@ -308,6 +312,7 @@ var listPullRequestCommits = Def[listPullPageIn, pullCommitListOut]{
 	Desc:   "The commits of a pull request, oldest first: SHA, author, date, message (untrusted), lines added and deleted. Paginated.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaPulls,
 	Schema: trackerBounds,
 	Run: func(ctx context.Context, e *Env, in listPullPageIn) (pullCommitListOut, error) {
 		commits, info, err := e.PullRequestCommits(ctx, in.Owner, in.Repo, in.Number, in.options())
@@ -361,6 +366,7 @@ var listPullRequestReviews = Def[listPullPageIn, reviewListOut]{
 		"body (untrusted), number of line comments, time. Paginated; a review's line comments: list_review_comments.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaPulls,
 	Schema: trackerBounds,
 	Run: func(ctx context.Context, e *Env, in listPullPageIn) (reviewListOut, error) {
 		reviews, info, err := e.PullReviews(ctx, in.Owner, in.Repo, in.Number, in.options())
@@ -426,6 +432,7 @@ var listReviewComments = Def[listReviewCommentsIn, reviewCommentListOut]{
 		"commented on, resolved or not. Paginated.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaPulls,
 	Schema: trackerBounds,
 	Run: func(ctx context.Context, e *Env, in listReviewCommentsIn) (reviewCommentListOut, error) {
 		all, err := e.PullReviewComments(ctx, in.Owner, in.Repo, in.Number, in.ReviewID)

@@ -46,10 +46,17 @@ func check(t *Tool) error {
 		return fmt.Errorf("tool %s: Access must be Read, Write or Destructive", t.Name)
 	case len(t.Scopes) == 0:
 		return fmt.Errorf("tool %s: needs at least one Gitea scope", t.Name)
+	case !t.Area.Valid():
+		return fmt.Errorf("tool %s: Area %q is not one of %v", t.Name, t.Area, Areas)
+	case t.confirms != (t.Access == Destructive):
+		return fmt.Errorf("tool %s: a Destructive tool, and only one, needs a Confirm question", t.Name)
 	}
 	for _, s := range t.Scopes {
 		if !s.Valid() {
 			return fmt.Errorf("tool %s: %q is not a Gitea scope", t.Name, s)
+		}
+		if s.Writes() != (t.Access != Read) {
+			return fmt.Errorf("tool %s: a %v tool needs %s scopes only", t.Name, t.Access, map[bool]string{true: "write", false: "read"}[t.Access != Read])
 		}
 	}
 	return nil
@@ -105,17 +112,24 @@ func (r *Registry) Visible(scopes gitea.ScopeSet) []*Tool {
 	return out
 }
 
-// Scopes returns every scope some tool needs, strongest first per category:
-// what a client should ask for to use every tool.
-func (r *Registry) Scopes() []gitea.Scope {
+// Scopes returns every scope some tool needs: what a client should ask for
+// to use every tool.
+func (r *Registry) Scopes() []gitea.Scope { return ScopesOf(r.tools) }
+
+// ScopesOf returns the scopes that grant every one of tools, sorted; a
+// read scope whose write scope is listed is left out, as write implies read.
+func ScopesOf(tools []*Tool) []gitea.Scope {
 	var set []gitea.Scope
-	for _, t := range r.tools {
+	for _, t := range tools {
 		for _, s := range t.Scopes {
 			if !slices.Contains(set, s) {
 				set = append(set, s)
 			}
 		}
 	}
+	set = slices.DeleteFunc(set, func(s gitea.Scope) bool {
+		return !s.Writes() && slices.Contains(set, s.WriteScope())
+	})
 	slices.Sort(set)
 	return set
 }

@@ -47,6 +47,7 @@ var listReleases = Def[releaseListIn, releaseListOut]{
 		"Drafts appear only to tokens that may write the repository. Paginated; read notes and assets with get_release.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaReleases,
 	Schema: boundPage,
 	Run: func(ctx context.Context, e *Env, in releaseListIn) (releaseListOut, error) {
 		rels, info, err := e.ListReleases(ctx, in.Owner, in.Repo, in.options())
@@ -95,6 +96,7 @@ var getRelease = Def[getReleaseIn, releaseOut]{
 	Desc:   "One release by id: tag, target, author, dates, notes (cut if very long) and assets with size and download count.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaReleases,
 	Schema: func(s *jsonschema.Schema) {
 		one := 1.0
 		s.Properties["id"].Minimum = &one
@@ -114,6 +116,7 @@ var getLatestRelease = Def[RepoRef, releaseOut]{
 	Desc:   "The newest published release of a repository (drafts and prereleases are skipped), with notes and assets.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaReleases,
 	Run: func(ctx context.Context, e *Env, in RepoRef) (releaseOut, error) {
 		r, err := e.LatestRelease(ctx, in.Owner, in.Repo)
 		if errors.Is(err, gitea.ErrNotFound) && e.relRepoVisible(ctx, in) {
@@ -137,6 +140,7 @@ var getReleaseByTag = Def[getReleaseByTagIn, releaseOut]{
 	Desc:   "The release made from a git tag, with notes and assets; a tag without a release is not found.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaReleases,
 	Schema: func(s *jsonschema.Schema) {
 		one, most := 1, 255
 		s.Properties["tag"].MinLength, s.Properties["tag"].MaxLength = &one, &most

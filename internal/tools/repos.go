@@ -66,6 +66,7 @@ var listRepositories = Def[listRepositoriesIn, repoListOut]{
 		"with query, every visible repository whose name matches. Returns full_name (owner/repo), visibility, your permission. Paginated.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository, gitea.ScopeReadUser},
 	Access: Read,
+	Area:   AreaRepos,
 	Schema: func(s *jsonschema.Schema) {
 		boundPage(s)
 		maxQuery := 100
@@ -93,6 +94,7 @@ var getRepository = Def[RepoRef, repoOut]{
 	Desc:   "One repository's metadata: description, visibility, default branch, counts of open issues and pull requests, your permission.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaRepos,
 	Run: func(ctx context.Context, e *Env, in RepoRef) (repoOut, error) {
 		r, err := e.Repository(ctx, in.Owner, in.Repo)
 		if err != nil {
@@ -120,6 +122,7 @@ var getRepositoryLanguages = Def[RepoRef, languagesOut]{
 		"Gitea computes them in the background after a push, so a fresh push may not show yet.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaRepos,
 	Run: func(ctx context.Context, e *Env, in RepoRef) (languagesOut, error) {
 		langs, err := e.RepositoryLanguages(ctx, in.Owner, in.Repo)
 		if err != nil {
@@ -153,6 +156,7 @@ var listRepositoryTopics = Def[RepoRef, topicsOut]{
 	Desc:   "The topics (tags such as \"docs\" or \"go\") set on a repository; at most 25.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaRepos,
 	Run: func(ctx context.Context, e *Env, in RepoRef) (topicsOut, error) {
 		topics, err := e.RepositoryTopics(ctx, in.Owner, in.Repo)
 		if err != nil {
@@ -179,6 +183,7 @@ var listRepositoryCollaborators = Def[repoPageIn, collaboratorListOut]{
 		"Anyone who can read the repository may list them. Paginated.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaRepos,
 	Schema: boundPage,
 	Run: func(ctx context.Context, e *Env, in repoPageIn) (collaboratorListOut, error) {
 		users, info, err := e.Collaborators(ctx, in.Owner, in.Repo, in.options())
@@ -200,6 +205,7 @@ var listForks = Def[repoPageIn, forkListOut]{
 	Desc:   "The forks of a repository that you can see: full_name, visibility, your permission. Paginated.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaRepos,
 	Schema: boundPage,
 	Run: func(ctx context.Context, e *Env, in repoPageIn) (forkListOut, error) {
 		repos, info, err := e.Forks(ctx, in.Owner, in.Repo, in.options())

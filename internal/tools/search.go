@@ -57,6 +57,7 @@ var search = Def[searchIn, searchOut]{
 		"best matches first. For structured listing prefer list_repositories or list_issues.",
 	Scopes: searchScopes,
 	Access: Read,
+	Area:   AreaSearch,
 	Schema: func(s *jsonschema.Schema) {
 		one, max := 1, 200
 		s.Properties["query"].MinLength, s.Properties["query"].MaxLength = &one, &max
@@ -159,6 +160,7 @@ var fetch = Def[fetchIn, fetchOut]{
 	Desc:   "The full text of one item found by search: a repository's summary, an issue or pull request with its body, or a file.",
 	Scopes: searchScopes,
 	Access: Read,
+	Area:   AreaSearch,
 	Schema: func(s *jsonschema.Schema) {
 		max := 4200
 		s.Properties["id"].MaxLength = &max

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"reflect"
@@ -13,6 +14,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/textsafe"
 )
 
 // Access is what a tool may do to the user's data. It sets the MCP
@@ -48,9 +50,17 @@ type Def[In, Out any] struct {
 	Desc   string
 	Scopes []gitea.Scope // all of them are required
 	Access Access
+	Area   Area
+	// Idempotent marks a Write or Destructive tool whose repeated call with
+	// the same arguments changes nothing more (readOnlyHint tools are
+	// idempotent anyway).
+	Idempotent bool
 	// Schema, if set, refines the inferred input schema (enums, bounds).
 	Schema func(*jsonschema.Schema)
-	Run    func(ctx context.Context, e *Env, in In) (Out, error)
+	// Confirm, required for Destructive tools, words the question put to
+	// the human before the call runs, e.g. "Delete branch x in o/r?".
+	Confirm func(in In) string
+	Run     func(ctx context.Context, e *Env, in In) (Out, error)
 }
 
 // Tool is a registered tool, its types erased.
@@ -58,11 +68,13 @@ type Tool struct {
 	Name   string
 	Scopes []gitea.Scope
 	Access Access
+	Area   Area
 	mcp    *mcp.Tool
 	input  *jsonschema.Resolved
-	run    func(ctx context.Context, e *Env, args json.RawMessage) (any, error)
+	bind   func(args json.RawMessage) (*Call, error)
 	// untrusted lists the output fields holding user-written text.
 	untrusted []string
+	confirms  bool // has a Confirm question
 }
 
 // Tool builds the registered form of d. It panics if In has no valid
@@ -80,12 +92,14 @@ func (d Def[In, Out]) Tool() *Tool {
 		panic(fmt.Sprintf("tool %s: resolving input schema: %v", d.Name, err))
 	}
 	destructive, openWorld := d.Access == Destructive, false
-	return &Tool{
+	t := &Tool{
 		Name:      d.Name,
 		Scopes:    d.Scopes,
 		Access:    d.Access,
+		Area:      d.Area,
 		input:     resolved,
 		untrusted: userTextFields(reflect.TypeFor[Out]()),
+		confirms:  d.Confirm != nil,
 		mcp: &mcp.Tool{
 			Name:        d.Name,
 			Title:       d.Title,
@@ -94,37 +108,68 @@ func (d Def[In, Out]) Tool() *Tool {
 			Annotations: &mcp.ToolAnnotations{
 				ReadOnlyHint:    d.Access == Read,
 				DestructiveHint: &destructive,
-				IdempotentHint:  d.Access == Read,
+				IdempotentHint:  d.Access == Read || d.Idempotent,
 				OpenWorldHint:   &openWorld, // one self-hosted Gitea, not the open web
 			},
 		},
-		run: func(ctx context.Context, e *Env, args json.RawMessage) (any, error) {
-			var in In
-			dec := json.NewDecoder(bytes.NewReader(args))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&in); err != nil {
-				return nil, &ArgumentError{Problem: "arguments do not match the tool's input schema"}
-			}
-			return d.Run(ctx, e, in)
-		},
 	}
+	t.bind = func(args json.RawMessage) (*Call, error) {
+		args, err := t.validate(args)
+		if err != nil {
+			return nil, err
+		}
+		var in In
+		dec := json.NewDecoder(bytes.NewReader(args))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in); err != nil {
+			return nil, &ArgumentError{Problem: "arguments do not match the tool's input schema"}
+		}
+		c := &Call{Tool: t, Target: targetOf(in), Args: args,
+			run: func(ctx context.Context, e *Env) (any, error) { return d.Run(ctx, e, in) }}
+		if d.Confirm != nil {
+			c.Question = textsafe.Clean(d.Confirm(in))
+		}
+		return c, nil
+	}
+	return t
 }
 
 // MCP returns the tool's tools/list entry. Callers must not modify it.
 func (t *Tool) MCP() *mcp.Tool { return t.mcp }
 
-// Call validates args against the input schema and runs the tool as the
-// owner of c. Invalid arguments are returned as an [*ArgumentError] and
-// nothing runs; a failure of the tool itself is a result with IsError set,
-// whose text says what happened and what to do, never Gitea's own words.
-// A result holding user-written text is marked untrusted in its text, and
-// one over the output budget is refused with advice to narrow the request.
-func (t *Tool) Call(ctx context.Context, c *gitea.Client, args json.RawMessage, opts Options) (*mcp.CallToolResult, error) {
-	args, err := t.validate(args)
-	if err != nil {
-		return nil, err
+// Bind validates args against the input schema and decodes them into a
+// [Call] that knows its tool and its target. Invalid arguments are an
+// [*ArgumentError]; nothing has run.
+func (t *Tool) Bind(args json.RawMessage) (*Call, error) { return t.bind(args) }
+
+// Call is a tool call whose arguments are validated and decoded, ready to
+// run once every check on it has passed.
+type Call struct {
+	Tool   *Tool
+	Target Target
+	// Args are the validated arguments, defaults applied, as JSON.
+	Args json.RawMessage
+	// Question asks the human to confirm a Destructive call; "" otherwise.
+	Question string
+	run      func(ctx context.Context, e *Env) (any, error)
+}
+
+// errWrongClient is a call handed a client its access level must not
+// have: a Read tool with a client that may write.
+var errWrongClient = errors.New("a read tool was handed a client that may write")
+
+// Run runs the call as the owner of c. A Read tool must be given a
+// read-only client and refuses a writer. A failure of the tool itself is a
+// result with IsError set, whose text says what happened and what to do,
+// never Gitea's own words. A result holding user-written text is marked
+// untrusted in its text, and one over the output budget is refused with
+// advice to narrow the request.
+func (c *Call) Run(ctx context.Context, client *gitea.Client, opts Options) (*mcp.CallToolResult, error) {
+	t := c.Tool
+	if t.Access == Read && client != nil && client.CanWrite() {
+		return nil, fmt.Errorf("tool %s: %w", t.Name, errWrongClient)
 	}
-	out, err := t.run(ctx, &Env{Client: c, opts: opts}, args)
+	out, err := c.run(ctx, &Env{Client: client, opts: opts})
 	if err != nil {
 		return ErrorResult(err), nil
 	}

@@ -26,6 +26,7 @@ var getMe = Def[struct{}, userOut]{
 	Desc:   "The signed-in Gitea user every other tool acts as: login, id, full name, email, admin flag. Use it to learn whose repositories \"my\" refers to.",
 	Scopes: []gitea.Scope{gitea.ScopeReadUser},
 	Access: Read,
+	Area:   AreaUsers,
 	Run: func(ctx context.Context, e *Env, _ struct{}) (userOut, error) {
 		u, err := e.CurrentUser(ctx)
 		if err != nil {
@@ -74,6 +75,7 @@ var getUser = Def[getUserIn, profileOut]{
 	Desc:   "A Gitea user's public profile: login, full name, bio, location, website, follower counts, join date. Find logins with search_users.",
 	Scopes: []gitea.Scope{gitea.ScopeReadUser},
 	Access: Read,
+	Area:   AreaUsers,
 	Run: func(ctx context.Context, e *Env, in getUserIn) (profileOut, error) {
 		p, err := e.UserProfile(ctx, in.Username)
 		if err != nil {
@@ -103,6 +105,7 @@ var searchUsers = Def[searchUsersIn, userListOut]{
 	Desc:   "Users (not organizations) you can see whose login or full name contains query. Paginated; read a profile with get_user.",
 	Scopes: []gitea.Scope{gitea.ScopeReadUser},
 	Access: Read,
+	Area:   AreaUsers,
 	Schema: func(s *jsonschema.Schema) {
 		boundPage(s)
 		one, maxQuery := 1, 100

@@ -42,6 +42,7 @@ var listWikiPages = Def[wikiListIn, wikiListOut]{
 	Desc:   "Pages of a repository's wiki: title, name (for get_wiki_page), last change date. Paginated.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaWiki,
 	Schema: boundPage,
 	Run: func(ctx context.Context, e *Env, in wikiListIn) (wikiListOut, error) {
 		pages, info, err := e.ListWikiPages(ctx, in.Owner, in.Repo, in.options())
@@ -77,6 +78,7 @@ var getWikiPage = Def[getWikiPageIn, wikiPageOut]{
 	Desc:   "One wiki page's Markdown content (cut if very long; secrets masked), with its last change and revision count.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
+	Area:   AreaWiki,
 	Schema: func(s *jsonschema.Schema) {
 		one, most := 1, 255
 		s.Properties["page"].MinLength, s.Properties["page"].MaxLength = &one, &most
