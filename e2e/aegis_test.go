@@ -151,9 +151,21 @@ func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
+// legacyProtocol is the newest MCP revision with sessions; connect
+// negotiates the SDK's default, 2026-07-28, where the server offers it.
+const legacyProtocol = "2025-11-25"
+
 // connect opens an MCP session with the official go-sdk client over
-// Streamable HTTP ("/mcp") or legacy SSE ("/mcp/sse").
+// Streamable HTTP ("/mcp") or legacy SSE ("/mcp/sse"), at the client's
+// default protocol revision.
 func (a *aegis) connect(t *testing.T, path, token string) *mcp.ClientSession {
+	t.Helper()
+	return a.connectWith(t, path, token, "", nil)
+}
+
+// connectWith is connect at protocol revision version ("" for the
+// client's default) with client options opts (nil for none).
+func (a *aegis) connectWith(t *testing.T, path, token, version string, opts *mcp.ClientOptions) *mcp.ClientSession {
 	t.Helper()
 	var transport mcp.Transport
 	if path == "/mcp/sse" {
@@ -161,8 +173,8 @@ func (a *aegis) connect(t *testing.T, path, token string) *mcp.ClientSession {
 	} else {
 		transport = &mcp.StreamableClientTransport{Endpoint: a.URL + path, HTTPClient: bearer(token)}
 	}
-	client := mcp.NewClient(&mcp.Implementation{Name: "aegis-e2e", Version: "1"}, nil)
-	cs, err := client.Connect(t.Context(), transport, nil)
+	client := mcp.NewClient(&mcp.Implementation{Name: "aegis-e2e", Version: "1"}, opts)
+	cs, err := client.Connect(t.Context(), transport, &mcp.ClientSessionOptions{ProtocolVersion: version})
 	if err != nil {
 		t.Fatalf("connect %s: %v", path, err)
 	}

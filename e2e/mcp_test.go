@@ -141,7 +141,7 @@ func TestSessionsAreBoundToTheirUser(t *testing.T) {
 	bob := a.token(t, g, testgitea.BobName, toolScopes).AccessToken
 
 	t.Run("streamable", func(t *testing.T) {
-		as := a.connect(t, "/mcp", alice)
+		as := a.connectWith(t, "/mcp", alice, legacyProtocol, nil)
 		ping := `{"jsonrpc":"2.0","id":99,"method":"tools/list","params":{}}`
 		res := do(t, "POST", a.URL+"/mcp", bob, ping, "Mcp-Session-Id", as.ID(), "Accept", "application/json, text/event-stream",
 			"Mcp-Protocol-Version", "2025-06-18")
@@ -185,7 +185,7 @@ func TestScopesShapeWhatATokenMayDo(t *testing.T) {
 	a := startAegisFor(t, g, repoOnly)
 	tok := a.token(t, g, testgitea.AliceName, repoOnly).AccessToken
 
-	cs := a.connect(t, "/mcp", tok)
+	cs := a.connectWith(t, "/mcp", tok, legacyProtocol, nil)
 	names := toolNames(t, cs)
 	if !slices.Contains(names, "get_file_contents") || slices.Contains(names, "list_issues") || slices.Contains(names, "get_me") {
 		t.Errorf("tools for read:repository = %v, want repository tools only", names)
@@ -204,6 +204,15 @@ func TestScopesShapeWhatATokenMayDo(t *testing.T) {
 		t.Errorf("list_issues over /mcp = %d, WWW-Authenticate %q", res.status, h)
 	}
 
+	// So it is for a stateless MCP 2026-07-28 request.
+	callIssues = `{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"list_issues","arguments":{"owner":"alice","repo":"notes"},` +
+		`"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}`
+	res = do(t, "POST", a.URL+"/mcp", tok, callIssues, "Accept", "application/json, text/event-stream",
+		"Mcp-Protocol-Version", "2026-07-28", "Mcp-Method", "tools/call", "Mcp-Name", "list_issues")
+	if h := res.header.Get("WWW-Authenticate"); res.status != 403 || !strings.HasPrefix(h, wantChallenge) {
+		t.Errorf("list_issues over /mcp at 2026-07-28 = %d %s, WWW-Authenticate %q", res.status, res.body, h)
+	}
+
 	res = do(t, "POST", a.URL+"/mcp/tool/call", tok, `{"tool":"list_issues","arguments":{"owner":"alice","repo":"notes"}}`)
 	if h := res.header.Get("WWW-Authenticate"); res.status != 403 || !strings.HasPrefix(h, wantChallenge) || !strings.Contains(res.body, "revoke") {
 		t.Errorf("list_issues over /mcp/tool/call = %d %s, WWW-Authenticate %q", res.status, res.body, h)
@@ -213,6 +222,35 @@ func TestScopesShapeWhatATokenMayDo(t *testing.T) {
 	ss := a.connect(t, "/mcp/sse", tok)
 	if text, isErr := call(t, ss, "list_issues", map[string]any{"owner": "alice", "repo": "notes"}); !isErr || !strings.Contains(text, "read:issue") {
 		t.Errorf("list_issues over SSE = %s (error %v), want the missing-scope guidance", text, isErr)
+	}
+}
+
+// TestProtocolRevisions: a client at MCP 2026-07-28 (the go-sdk's default:
+// server/discover, no session, per-request _meta) and one at 2025-11-25
+// (initialize, a session) both reach /mcp and act as their own user.
+func TestProtocolRevisions(t *testing.T) {
+	g := needGitea(t)
+	a := startAegisFor(t, g, toolScopes)
+	tok := a.token(t, g, testgitea.AliceName, toolScopes).AccessToken
+	for _, tt := range []struct {
+		version     string
+		wantSession bool
+	}{
+		{version: "2026-07-28", wantSession: false},
+		{version: legacyProtocol, wantSession: true},
+	} {
+		t.Run(tt.version, func(t *testing.T) {
+			cs := a.connectWith(t, "/mcp", tok, tt.version, nil)
+			if got := cs.InitializeResult().ProtocolVersion; got != tt.version {
+				t.Errorf("negotiated %s, want %s", got, tt.version)
+			}
+			if (cs.ID() != "") != tt.wantSession {
+				t.Errorf("session id %q, want a session: %v", cs.ID(), tt.wantSession)
+			}
+			if text, isErr := call(t, cs, "get_me", nil); isErr || !strings.Contains(text, `"login":"alice"`) {
+				t.Errorf("get_me at %s = %s", tt.version, text)
+			}
+		})
 	}
 }
 

@@ -94,7 +94,7 @@ func (t *sseSession) Connect(context.Context) (mcp.Connection, error) {
 }
 
 // SupportsProtocolVersion excludes 2026-07-28, which defines no SSE binding.
-func (t *sseSession) SupportsProtocolVersion(v string) bool { return v < "2026-07-28" }
+func (t *sseSession) SupportsProtocolVersion(v string) bool { return v < statelessProtocol }
 
 func (t *sseSession) SessionID() string { return t.id }
 

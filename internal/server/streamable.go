@@ -14,17 +14,40 @@ import (
 // streamableHandler serves Streamable HTTP at /mcp. Sessions are bound to
 // the Gitea user who opened them (the SDK compares TokenInfo.UserID), idle
 // sessions expire, and Stateless drops sessions for multi-replica setups.
-// The SDK's own loopback guard is off: protect checks Host against
-// PUBLIC_BASE_URL and loopback, which also lets a local reverse proxy in.
+// MCP 2026-07-28 has no sessions at all, so its requests (named by their
+// Mcp-Protocol-Version header) always go to a stateless handler; older
+// clients keep their sessions. The SDK's own loopback guard is off: protect
+// checks Host against PUBLIC_BASE_URL and loopback, which also lets a local
+// reverse proxy in.
 func (s *Server) streamableHandler() http.Handler {
-	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp }, &mcp.StreamableHTTPOptions{
-		Stateless:                  s.cfg.Stateless,
-		SessionTimeout:             s.cfg.SessionIdleTimeout,
-		DisableLocalhostProtection: true,
-		MaxRequestBodyBytes:        s.cfg.MaxRequestBodyBytes,
-	})
+	handler := func(stateless bool) http.Handler {
+		return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp }, &mcp.StreamableHTTPOptions{
+			Stateless:                  stateless,
+			SessionTimeout:             s.cfg.SessionIdleTimeout,
+			DisableLocalhostProtection: true,
+			MaxRequestBodyBytes:        s.cfg.MaxRequestBodyBytes,
+		})
+	}
+	h := handler(s.cfg.Stateless)
+	if !s.cfg.Stateless {
+		sessions, stateless := h, handler(true)
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get(protocolVersionHeader) >= statelessProtocol {
+				stateless.ServeHTTP(w, r)
+				return
+			}
+			sessions.ServeHTTP(w, r)
+		})
+	}
 	return s.protect(s.requireAuth(pathMCP, s.answerRefusals(pathMCP, toolsetsFromQuery(streamsOutliveWriteTimeout(h)))))
 }
+
+// The MCP revision from which requests carry their own protocol version
+// and capabilities, with no session, and the header that names it.
+const (
+	statelessProtocol     = "2026-07-28"
+	protocolVersionHeader = "Mcp-Protocol-Version"
+)
 
 // streamsOutliveWriteTimeout clears the server's write deadline for the
 // standalone event stream a client opens with GET, which stays open for
