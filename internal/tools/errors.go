@@ -27,9 +27,34 @@ type Notice string
 
 func (n Notice) Error() string { return string(n) }
 
-// ErrorResult turns a tool failure into a result the model can act on. The
-// texts are fixed per kind of failure; Gitea's own messages never pass.
-func ErrorResult(err error) *mcp.CallToolResult { return ErrorText(errorText(err)) }
+// errorResult turns a failure of a tool of access level a into a result the
+// model can act on. The texts are fixed per kind of failure; Gitea's own
+// messages never pass.
+func errorResult(err error, a Access) *mcp.CallToolResult {
+	if a != Read {
+		if text, ok := writeErrorText(err); ok {
+			return ErrorText(text)
+		}
+	}
+	return ErrorText(errorText(err))
+}
+
+// writeErrorText words the failures whose meaning differs for a change:
+// nothing was changed, and what to do next.
+func writeErrorText(err error) (string, bool) {
+	switch {
+	case errors.Is(err, gitea.ErrForbidden):
+		return "forbidden: Gitea refused this change: your account may not change this repository " +
+			"(read-only access, a protected branch, or a scope the token lacks). Nothing was changed.", true
+	case errors.Is(err, gitea.ErrConflict):
+		return "conflict: it already exists, or it changed since you read it. Nothing was changed: read it again and retry.", true
+	case errors.Is(err, gitea.ErrInvalidRequest):
+		return "Gitea refused the change as invalid (a name taken, a missing branch, a value it does not accept). Nothing was changed: check the arguments.", true
+	case errors.Is(err, gitea.ErrUnavailable):
+		return "Gitea is unavailable or failed while changing this; the change may or may not have been made: read it back before retrying.", true
+	}
+	return "", false
+}
 
 // ErrorText is a tool error result with a message the caller vouches for:
 // fixed text that holds no token and nothing Gitea said.
@@ -63,6 +88,8 @@ func errorText(err error) string {
 		return "Gitea rejected the request as invalid. Check the arguments."
 	case errors.Is(err, gitea.ErrBadResponse):
 		return "Gitea's answer was too large or not understood."
+	case errors.Is(err, gitea.ErrConflict):
+		return "conflict: Gitea reports that this clashes with the current state."
 	}
 	return "internal error while running the tool."
 }

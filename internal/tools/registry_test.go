@@ -59,6 +59,15 @@ func TestNewRegistryRefusesBadTools(t *testing.T) {
 		{name: "no scope", mutate: func(d *Def[struct{}, userOut]) { d.Scopes = nil }, want: "at least one Gitea scope"},
 		{name: "unknown scope", mutate: func(d *Def[struct{}, userOut]) { d.Scopes = []gitea.Scope{"read:repo"} }, want: "not a Gitea scope"},
 		{name: "no description", mutate: func(d *Def[struct{}, userOut]) { d.Desc = "" }, want: "description"},
+		{name: "no area", mutate: func(d *Def[struct{}, userOut]) { d.Area = "" }, want: "Area"},
+		{name: "read tool with a write scope", mutate: func(d *Def[struct{}, userOut]) { d.Scopes = []gitea.Scope{gitea.ScopeWriteRepository} },
+			want: "read scopes only"},
+		{name: "write tool with a read scope", mutate: func(d *Def[struct{}, userOut]) { d.Access = Write }, want: "write scopes only"},
+		{name: "destructive without a question", mutate: func(d *Def[struct{}, userOut]) {
+			d.Access, d.Scopes = Destructive, []gitea.Scope{gitea.ScopeWriteRepository}
+		}, want: "Confirm question"},
+		{name: "question on a read tool", mutate: func(d *Def[struct{}, userOut]) { d.Confirm = func(struct{}) string { return "?" } },
+			want: "Confirm question"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,9 +148,39 @@ func TestVisibleAndScopes(t *testing.T) {
 	if !slices.Contains(visible, "get_file_contents") || slices.Contains(visible, "list_issues") {
 		t.Errorf("Visible(read:repository) = %v", visible)
 	}
-	for _, s := range r.Scopes() {
+	var reads []*Tool
+	for _, tool := range r.Tools() {
+		if tool.Access == Read {
+			reads = append(reads, tool)
+		}
+	}
+	for _, s := range ScopesOf(reads) {
 		if !strings.HasPrefix(string(s), "read:") {
-			t.Errorf("Scopes() holds %s: the read toolset needs read scopes only", s)
+			t.Errorf("ScopesOf(read tools) holds %s: the read toolset needs read scopes only", s)
+		}
+	}
+	both := ScopesOf([]*Tool{getIssue.Tool(), {Scopes: []gitea.Scope{gitea.ScopeWriteIssue}}})
+	if !slices.Equal(both, []gitea.Scope{gitea.ScopeWriteIssue}) {
+		t.Errorf("ScopesOf(read:issue, write:issue) = %v, want write:issue alone (write implies read)", both)
+	}
+}
+
+// TestEveryToolInvariant holds over the whole registry: an access level
+// that matches the annotations, a question for every Destructive tool and
+// none for the rest, and scopes of the matching kind.
+func TestEveryToolInvariant(t *testing.T) {
+	for _, tool := range Default().Tools() {
+		m := tool.MCP()
+		if m.Annotations.ReadOnlyHint != (tool.Access == Read) || *m.Annotations.DestructiveHint != (tool.Access == Destructive) {
+			t.Errorf("%s: hints do not match access %v", tool.Name, tool.Access)
+		}
+		if tool.confirms != (tool.Access == Destructive) {
+			t.Errorf("%s: access %v, has a confirmation question: %v", tool.Name, tool.Access, tool.confirms)
+		}
+		for _, s := range tool.Scopes {
+			if s.Writes() != (tool.Access != Read) {
+				t.Errorf("%s: access %v with scope %s", tool.Name, tool.Access, s)
+			}
 		}
 	}
 }

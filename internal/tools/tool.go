@@ -171,7 +171,7 @@ func (c *Call) Run(ctx context.Context, client *gitea.Client, opts Options) (*mc
 	}
 	out, err := c.run(ctx, &Env{Client: client, opts: opts})
 	if err != nil {
-		return ErrorResult(err), nil
+		return errorResult(err, t.Access), nil
 	}
 	data, err := json.Marshal(out)
 	if err != nil {
