@@ -84,7 +84,9 @@ func TestGatesShapeWhatIsOffered(t *testing.T) {
 		{name: "no confirmation wanted", cfg: func(c *config.Config) {
 			c.WriteMode, c.WriteAllowAllTokenRepos, c.ConfirmDestructive = true, true, false
 		}, want: []string{"read_note", "write_note", "drop_branch"}},
-		{name: "server toolsets", cfg: func(c *config.Config) { c.WriteMode, c.WriteAllowAllTokenRepos, c.Toolsets = true, true, []string{"Repos"} },
+		{name: "server toolsets", cfg: func(c *config.Config) {
+			c.WriteMode, c.WriteAllowAllTokenRepos, c.Toolsets = true, true, []string{"Repos"}
+		},
 			via: channel{canAsk: true}, want: []string{"drop_branch"}, refusals: map[string]string{"read_note": "toolset_not_offered"}},
 		{name: "connection narrows, never widens", cfg: func(c *config.Config) {
 			c.WriteMode, c.WriteAllowAllTokenRepos, c.Toolsets = true, true, []string{"issues"}
