@@ -81,6 +81,7 @@ type listMilestonesIn struct {
 }
 
 type milestoneOut struct {
+	ID           int64      `json:"id"` // what issue and milestone writes take
 	Title        UserText   `json:"title"`
 	State        string     `json:"state"`
 	Description  UserText   `json:"description,omitempty"`
@@ -114,7 +115,7 @@ var listMilestones = Def[listMilestonesIn, milestoneListOut]{
 		}
 		return milestoneListOut{Milestones: compact(ms, func(m *gitea.Milestone) milestoneOut {
 			desc, _ := Cut(m.Description, 1000)
-			return milestoneOut{Title: UserText(m.Title), State: m.State, Description: UserText(desc),
+			return milestoneOut{ID: m.ID, Title: UserText(m.Title), State: m.State, Description: UserText(desc),
 				OpenIssues: m.OpenIssues, ClosedIssues: m.ClosedIssues, DueOn: m.DueOn, ClosedAt: m.ClosedAt}
 		}), PageOut: pageOut(info)}, nil
 	},

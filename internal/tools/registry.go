@@ -77,6 +77,7 @@ func all() []*Tool {
 		userTools(), orgTools(), repoTools(), notificationTools(),
 		branchTools(), commitTools(), fileTools(),
 		issueTools(), pullTools(),
+		issueWriteTools(), repoWriteTools(), pullWriteTools(), releaseWriteTools(),
 		releaseTools(), actionsTools(), wikiTools(),
 		searchTools(),
 	)
