@@ -271,7 +271,7 @@ func TestGiteaWriteTrackerIssues(t *testing.T) {
 		{"blank title", wtErr(w.CreateIssue(ctx, alice, f.repo, gitea.IssueCreate{Title: "   "})), gitea.ErrInvalidArgument},
 		{"title with a newline", wtErr(w.CreateIssue(ctx, alice, f.repo, gitea.IssueCreate{Title: "a\nb"})), gitea.ErrInvalidArgument},
 		{"body with NUL", wtErr(w.CreateIssue(ctx, alice, f.repo, gitea.IssueCreate{Title: "a", Body: "x\x00"})), gitea.ErrInvalidArgument},
-		{"huge body", wtErr(w.CreateIssue(ctx, alice, f.repo, gitea.IssueCreate{Title: "a", Body: strings.Repeat("x", 64<<10+1)})), gitea.ErrInvalidArgument},
+		{"huge body", wtErr(w.CreateIssue(ctx, alice, f.repo, gitea.IssueCreate{Title: "a", Body: strings.Repeat("x", 16<<20+1)})), gitea.ErrInvalidArgument},
 		{"label id 0", wtErr(w.CreateIssue(ctx, alice, f.repo, gitea.IssueCreate{Title: "a", Labels: []int64{0}})), gitea.ErrInvalidArgument},
 		{"bad assignee", wtErr(w.CreateIssue(ctx, alice, f.repo, gitea.IssueCreate{Title: "a", Assignees: []string{"../x"}})), gitea.ErrInvalidArgument},
 		{"bad owner", wtErr(w.CreateIssue(ctx, "a/b", f.repo, gitea.IssueCreate{Title: "a"})), gitea.ErrInvalidArgument},

@@ -429,15 +429,7 @@ func checkObjectID(what, sha string) (string, error) {
 
 // checkCommitMessage bounds a commit or tag message and refuses control
 // characters other than tab and line breaks.
-func checkCommitMessage(what, msg string) error {
-	if len(msg) > MaxCommitMessageBytes {
-		return invalid("%s must be at most %d bytes", what, MaxCommitMessageBytes)
-	}
-	if strings.ContainsFunc(msg, func(r rune) bool { return (r < 0x20 && r != '\n' && r != '\r' && r != '\t') || r == 0x7f }) {
-		return invalid("%s must not contain control characters other than tabs and line breaks", what)
-	}
-	return nil
-}
+func checkCommitMessage(what, msg string) error { return checkProse(what, msg, MaxCommitMessageBytes) }
 
 // fileWriteError maps Gitea's 422 for a contents write to ErrConflict as
 // well as ErrInvalidRequest: once the arguments are validated here, Gitea

@@ -13,8 +13,6 @@ import (
 // Limits on what the issue tracker's write methods send, checked before
 // any request is sent.
 const (
-	// maxTrackerBodyLen bounds an issue, comment or milestone text.
-	maxTrackerBodyLen = 64 << 10
 	// maxIssueAssignees bounds the assignees set in one call.
 	maxIssueAssignees = 10
 	// maxIssueLabelIDs bounds the labels added, or looked up, in one call.
@@ -357,15 +355,11 @@ func checkTrackerTitle(what, s string, max int) error {
 	return nil
 }
 
-// checkTrackerBody accepts Markdown text of at most maxTrackerBodyLen
-// bytes of valid UTF-8, without control characters other than tab and
-// line breaks; required refuses an empty or blank text.
+// checkTrackerBody accepts Markdown text (see checkProse); required
+// refuses an empty or blank text.
 func checkTrackerBody(what, s string, required bool) error {
-	if len(s) > maxTrackerBodyLen || !utf8.ValidString(s) {
-		return invalid("%s must be valid UTF-8 of at most %d bytes", what, maxTrackerBodyLen)
-	}
-	if strings.ContainsFunc(s, func(r rune) bool { return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f }) {
-		return invalid("%s must not contain control characters other than tabs and line breaks", what)
+	if err := checkProse(what, s, maxProseLen); err != nil {
+		return err
 	}
 	if required && strings.TrimSpace(s) == "" {
 		return invalid("%s must not be empty", what)

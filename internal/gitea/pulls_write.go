@@ -26,7 +26,6 @@ var staleHead = fmt.Errorf("%w (%w)", ErrStaleHead, ErrConflict)
 
 // Limits on pull request writes, checked before any request is sent.
 const (
-	maxPullBodyLen     = 64 << 10
 	maxPullAssignees   = 20
 	maxPullLabels      = 50
 	maxPullReviewers   = 20
@@ -65,7 +64,7 @@ func (c *Client) CreatePullRequest(ctx context.Context, owner, repo string, pc P
 	if err := checkText("title", pc.Title, maxTitleLen); err != nil {
 		return nil, err
 	}
-	if err := checkPullBody("body", pc.Body, maxPullBodyLen); err != nil {
+	if err := checkProse("body", pc.Body, maxProseLen); err != nil {
 		return nil, err
 	}
 	if err := checkPullHead(pc.Head); err != nil {
@@ -154,7 +153,7 @@ func (c *Client) EditPullRequest(ctx context.Context, owner, repo string, number
 		body.Title = *e.Title
 	}
 	if e.Body != nil {
-		if err := checkPullBody("body", *e.Body, maxPullBodyLen); err != nil {
+		if err := checkProse("body", *e.Body, maxProseLen); err != nil {
 			return nil, err
 		}
 		body.Body = e.Body
@@ -267,7 +266,7 @@ func (c *Client) MergePullRequest(ctx context.Context, owner, repo string, numbe
 			return err
 		}
 	}
-	if err := checkPullBody("message", m.Message, maxMergeMessageLen); err != nil {
+	if err := checkProse("message", m.Message, maxMergeMessageLen); err != nil {
 		return err
 	}
 	if !isFullObjectID(m.HeadCommitID) {
@@ -369,7 +368,7 @@ func (c *Client) CreatePullReview(ctx context.Context, owner, repo string, numbe
 	if err != nil {
 		return nil, err
 	}
-	if err := checkPullBody("body", r.Body, maxPullBodyLen); err != nil {
+	if err := checkProse("body", r.Body, maxProseLen); err != nil {
 		return nil, err
 	}
 	hasBody := strings.TrimSpace(r.Body) != ""
@@ -406,7 +405,7 @@ func (c *Client) CreatePullReview(ctx context.Context, owner, repo string, numbe
 		if strings.TrimSpace(cm.Body) == "" {
 			return nil, invalid("comments[%d].body must not be empty", i)
 		}
-		if err := checkPullBody(fmt.Sprintf("comments[%d].body", i), cm.Body, maxPullBodyLen); err != nil {
+		if err := checkProse(fmt.Sprintf("comments[%d].body", i), cm.Body, maxProseLen); err != nil {
 			return nil, err
 		}
 		if cm.NewLine < 0 || cm.OldLine < 0 || (cm.NewLine > 0) == (cm.OldLine > 0) {
@@ -446,18 +445,6 @@ func checkPullBranch(what, name string) error {
 	}
 	if strings.ContainsAny(name, "~^") {
 		return invalid("%s must be a branch name, without '~' or '^'", what)
-	}
-	return nil
-}
-
-// checkPullBody accepts free text of at most max bytes (empty too) whose
-// only control characters are newlines and tabs.
-func checkPullBody(what, s string, max int) error {
-	bad := len(s) > max || strings.ContainsFunc(s, func(r rune) bool {
-		return (r < 0x20 && r != '\n' && r != '\r' && r != '\t') || r == 0x7f
-	})
-	if bad {
-		return invalid("%s must be at most %d bytes, without control characters other than newlines and tabs", what, max)
 	}
 	return nil
 }

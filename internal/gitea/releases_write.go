@@ -8,13 +8,8 @@ import (
 	"unicode/utf8"
 )
 
-// Limits on what a release may say, checked before any request is sent.
-const (
-	// maxReleaseNameLen is where Gitea starts cutting a release title short.
-	maxReleaseNameLen = 255
-	// maxProseLen bounds release notes and wiki content.
-	maxProseLen = 1 << 20
-)
+// maxReleaseNameLen is where Gitea starts cutting a release title short.
+const maxReleaseNameLen = 255
 
 // ReleaseCreate is a new release.
 type ReleaseCreate struct {
@@ -167,16 +162,6 @@ func checkNewTag(what, s string) error {
 func checkReleaseName(s string) error {
 	if len(s) > maxReleaseNameLen || !utf8.ValidString(s) || hasControl(s) {
 		return invalid("name must be at most %d bytes of text without control characters", maxReleaseNameLen)
-	}
-	return nil
-}
-
-// checkProse accepts free text of at most limit bytes: valid UTF-8 without
-// control characters other than tab, newline and carriage return.
-func checkProse(what, s string, limit int) error {
-	if len(s) > limit || !utf8.ValidString(s) ||
-		strings.ContainsFunc(s, func(r rune) bool { return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f }) {
-		return invalid("%s must be at most %d bytes of text without control characters other than tabs and line breaks", what, limit)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // Limits on arguments, checked before any request is sent.
@@ -12,6 +13,9 @@ const (
 	maxNameLen = 100
 	maxPathLen = 4096
 	maxRefLen  = 255
+	// maxProseLen bounds a long text sent to Gitea (a body, a page, a
+	// description); the server's MAX_WRITE_BYTES bounds a whole call first.
+	maxProseLen = 16 << 20
 )
 
 // namePattern is Gitea's alphabet for user, organisation and repository names.
@@ -71,6 +75,16 @@ func setState(q url.Values, state string) error {
 		q.Set("state", state)
 	default:
 		return invalid("state must be open, closed or all")
+	}
+	return nil
+}
+
+// checkProse accepts free text of at most limit bytes: valid UTF-8 without
+// control characters other than tab, newline and carriage return.
+func checkProse(what, s string, limit int) error {
+	if len(s) > limit || !utf8.ValidString(s) ||
+		strings.ContainsFunc(s, func(r rune) bool { return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f }) {
+		return invalid("%s must be at most %d bytes of text without control characters other than tabs and line breaks", what, limit)
 	}
 	return nil
 }
