@@ -194,7 +194,8 @@ func (s *Server) writable(r tools.RepoName) bool {
 }
 
 // insufficientScope asks for the scopes the token has plus the ones the tool
-// needs, so a re-grant keeps what already works.
+// needs, so a re-grant keeps what already works; a held read scope whose
+// write scope is missing gives way to it.
 func (s *Server) insufficientScope(p *auth.Principal, t *tools.Tool) *auth.Error {
 	var missing []gitea.Scope
 	for _, sc := range t.Scopes {
@@ -202,7 +203,8 @@ func (s *Server) insufficientScope(p *auth.Principal, t *tools.Tool) *auth.Error
 			missing = append(missing, sc)
 		}
 	}
-	return auth.InsufficientScope(missing, append(p.Scopes.List(), missing...))
+	held := slices.DeleteFunc(p.Scopes.List(), func(sc gitea.Scope) bool { return slices.Contains(missing, sc.WriteScope()) })
+	return auth.InsufficientScope(missing, append(held, missing...))
 }
 
 // refusal is a call the pipeline would not run: nothing was sent to Gitea.
