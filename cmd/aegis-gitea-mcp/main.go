@@ -110,6 +110,10 @@ func configCheck(args, environ []string, stdout, stderr io.Writer) int {
 	if cfg == nil {
 		return code
 	}
+	// The server checks what only it knows (the toolset names).
+	if _, err := server.New(server.Options{Config: cfg, Logger: slog.New(slog.DiscardHandler), Version: buildVersion()}); err != nil {
+		return reportNewError(err, stderr)
+	}
 	if _, err := cfg.WriteTo(stdout); err != nil {
 		return exitFailure
 	}
@@ -127,10 +131,20 @@ func newServer(args, environ []string, stderr io.Writer) (*server.Server, *slog.
 	log := logging.New(stderr, cfg.LogLevel, cfg.LogFormat)
 	srv, err := server.New(server.Options{Config: cfg, Logger: log, Version: buildVersion()})
 	if err != nil {
-		log.Error("cannot start", "error", err.Error())
-		return nil, nil, exitFailure
+		return nil, nil, reportNewError(err, stderr)
 	}
 	return srv, log, exitOK
+}
+
+// reportNewError prints why the server could not be built and returns the
+// exit status: a configuration problem found by the server exits 2 too.
+func reportNewError(err error, stderr io.Writer) int {
+	fmt.Fprintf(stderr, "aegis-gitea-mcp: cannot start: %v\n", err)
+	var cfgErr *config.Error
+	if errors.As(err, &cfgErr) {
+		return exitConfig
+	}
+	return exitFailure
 }
 
 func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {

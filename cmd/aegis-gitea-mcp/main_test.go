@@ -27,6 +27,15 @@ func TestConfigCheck(t *testing.T) {
 		{name: "GITEA_URL malformed", environ: append([]string{"GITEA_URL=gitea.example.com"}, valid[1:]...), wantCode: 2,
 			wantStderr: "GITEA_URL: must start with http:// or https://"},
 		{name: "valid", environ: valid, wantCode: 0, wantStdout: "GITEA_OAUTH_CLIENT_SECRET=(set, redacted)"},
+		{name: "write mode without a repository", environ: append([]string{"WRITE_MODE=true"}, valid...), wantCode: 2,
+			wantStderr: "WRITE_REPOSITORY_WHITELIST (owner/repo,owner/*) or WRITE_ALLOW_ALL_TOKEN_REPOS=true"},
+		{name: "bad whitelist entry", environ: append([]string{"WRITE_MODE=true", "WRITE_REPOSITORY_WHITELIST=alice"}, valid...), wantCode: 2,
+			wantStderr: `WRITE_REPOSITORY_WHITELIST: "alice" is not owner/repo or owner/*`},
+		{name: "write mode for one repository", environ: append([]string{"WRITE_MODE=true", "WRITE_REPOSITORY_WHITELIST=alice/notes"}, valid...),
+			wantCode: 0, wantStdout: "WRITE_REPOSITORY_WHITELIST=alice/notes"},
+		{name: "unknown toolset", environ: append([]string{"TOOLSETS=repos,gists"}, valid...), wantCode: 2,
+			wantStderr: `TOOLSETS: "gists" is not a toolset`},
+		{name: "toolsets", environ: append([]string{"TOOLSETS=repos,issues"}, valid...), wantCode: 0, wantStdout: "TOOLSETS=repos,issues"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
