@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -156,6 +157,38 @@ func TestStdioWithPersonalAccessToken(t *testing.T) {
 	// The token has no read:issue: Gitea refuses, and the tool says so.
 	if text, isErr := call(t, cs, "list_issues", map[string]any{"owner": "alice", "repo": "notes"}); !isErr || !strings.Contains(text, "forbidden") {
 		t.Errorf("list_issues with a token lacking read:issue = %s (error %v), want forbidden", text, isErr)
+	}
+	if text, isErr := call(t, cs, "create_issue", map[string]any{"owner": "alice", "repo": "notes", "title": "x"}); !isErr || !strings.Contains(text, "write mode is off") {
+		t.Errorf("create_issue over stdio without write mode = %s", text)
+	}
+}
+
+// TestStdioAppliesTheWriteGates: stdio runs the same pipeline as HTTP: the
+// whitelist holds, and destructive tools are neither offered to a client
+// that cannot ask its human nor run for it.
+func TestStdioAppliesTheWriteGates(t *testing.T) {
+	g := needGitea(t)
+	cmd := exec.CommandContext(t.Context(), buildBinary(t), "stdio")
+	cmd.Dir = t.TempDir()
+	cmd.Env = []string{"GITEA_URL=" + g.URL, "OAUTH_MODE=false", "WRITE_MODE=true", "WRITE_REPOSITORY_WHITELIST=alice/notes",
+		"GITEA_TOKEN=" + g.PATs[testgitea.AliceName][testgitea.PATReadRepository]}
+	client := mcp.NewClient(&mcp.Implementation{Name: "aegis-e2e", Version: "1"}, nil)
+	cs, err := client.Connect(t.Context(), &mcp.CommandTransport{Command: cmd}, nil)
+	if err != nil {
+		t.Fatalf("connect over stdio: %v", err)
+	}
+	defer func() { _ = cs.Close() }()
+	names := toolNames(t, cs)
+	if !slices.Contains(names, "create_issue") || slices.Contains(names, "delete_label") {
+		t.Errorf("stdio tools with write mode on and no elicitation: %v", names)
+	}
+	if text, isErr := call(t, cs, "create_issue", map[string]any{"owner": "bob", "repo": "website", "title": "x"}); !isErr ||
+		!strings.Contains(text, "bob/website are not allowed") {
+		t.Errorf("create_issue outside the whitelist over stdio = %s", text)
+	}
+	if text, isErr := call(t, cs, "delete_label", map[string]any{"owner": "alice", "repo": "notes", "name": "x"}); !isErr ||
+		!strings.Contains(text, "CONFIRM_DESTRUCTIVE") {
+		t.Errorf("delete_label over stdio without elicitation = %s", text)
 	}
 }
 
