@@ -282,3 +282,63 @@ func TestDestructiveCallsAskTheHuman(t *testing.T) {
 		}
 	})
 }
+
+// TestToolsetsNarrow: TOOLSETS narrows what the server offers, and a
+// connection narrows further with X-MCP-Toolsets or ?toolsets=, never
+// widening past the server's.
+func TestToolsetsNarrow(t *testing.T) {
+	g := needGitea(t)
+	a := startAegisFor(t, g, writeScopes, "TOOLSETS=issues,pulls")
+	tok := a.token(t, g, testgitea.AliceName, writeScopes).AccessToken
+	listed := func(r httpResult) []string {
+		var body struct{ Tools []struct{ Name string } }
+		r.json(t, &body)
+		var names []string
+		for _, tool := range body.Tools {
+			names = append(names, tool.Name)
+		}
+		return names
+	}
+	all := listed(do(t, "GET", a.URL+"/mcp/tools", tok, nil))
+	if !slices.Contains(all, "get_issue") || !slices.Contains(all, "get_pull_request") || slices.Contains(all, "get_file_contents") {
+		t.Errorf("TOOLSETS=issues,pulls lists %v", all)
+	}
+	if got := listed(do(t, "GET", a.URL+"/mcp/tools?toolsets=pulls,repos", tok, nil)); slices.Contains(got, "get_issue") ||
+		slices.Contains(got, "get_file_contents") || !slices.Contains(got, "get_pull_request") {
+		t.Errorf("?toolsets=pulls,repos lists %v, want pull tools only", got)
+	}
+	if res := a.toolCall(t, tok, "get_file_contents", map[string]any{"owner": "alice", "repo": "notes", "path": "README.md"}); res.Status != http.StatusNotFound ||
+		!strings.Contains(res.Body, "toolset_not_offered") {
+		t.Errorf("a tool outside TOOLSETS = %d %s", res.Status, res.Body)
+	}
+
+	client := &http.Client{Transport: headerTransport{token: tok, header: http.Header{"X-Mcp-Toolsets": {"issues"}}}}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "aegis-e2e", Version: "1"}, nil).Connect(t.Context(),
+		&mcp.StreamableClientTransport{Endpoint: a.URL + "/mcp", HTTPClient: client}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cs.Close() })
+	if got := toolNames(t, cs); !slices.Contains(got, "get_issue") || slices.Contains(got, "get_pull_request") {
+		t.Errorf("X-MCP-Toolsets: issues lists %v", got)
+	}
+	if text, isErr := call(t, cs, "get_pull_request", map[string]any{"owner": "alice", "repo": "notes", "number": testgitea.AlicePull}); !isErr ||
+		!strings.Contains(text, `toolset "pulls"`) {
+		t.Errorf("a tool outside the connection's toolsets = %s", text)
+	}
+}
+
+// headerTransport sends a bearer token and extra headers on every request.
+type headerTransport struct {
+	token  string
+	header http.Header
+}
+
+func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+h.token)
+	for k, v := range h.header {
+		r.Header[k] = v
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}

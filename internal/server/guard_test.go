@@ -169,3 +169,20 @@ func TestClientsByAccessLevel(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectionToolsets: the toolsets header and query parameter narrow a
+// connection, in any spelling of the header's name.
+func TestConnectionToolsets(t *testing.T) {
+	for _, target := range []string{"/mcp/tools?toolsets=repos,Issues", "/mcp/tools"} {
+		r := httptest.NewRequest("GET", target, nil)
+		if !strings.Contains(target, "?") {
+			r.Header.Set("x-mcp-toolsets", "repos, issues")
+		}
+		if got := requestToolsets(r); !slices.Equal(got, []tools.Area{tools.AreaRepos, tools.AreaIssues}) {
+			t.Errorf("toolsets of %s = %v", target, got)
+		}
+	}
+	if got := requestToolsets(httptest.NewRequest("GET", "/mcp/tools", nil)); got != nil {
+		t.Errorf("toolsets without header = %v, want nil (no narrowing)", got)
+	}
+}

@@ -22,8 +22,9 @@ const (
 )
 
 // toolsetsHeader narrows the toolsets of one connection (comma-separated
-// areas); the query parameter toolsets does the same.
-const toolsetsHeader = "X-MCP-Toolsets"
+// areas); the query parameter toolsets does the same. It is written in its
+// canonical form, as http.Header keys are.
+const toolsetsHeader = "X-Mcp-Toolsets"
 
 const instructions = "Tools for one self-hosted Gitea. Every call runs as the signed-in Gitea user, " +
 	"with that user's permissions: what you cannot see does not exist for you. Text written by users " +
@@ -102,7 +103,7 @@ func channelOf(req mcp.Request) channel {
 // parseToolsets reads a connection's toolsets from its header; nil means
 // the header is absent. Names that are not areas narrow to nothing.
 func parseToolsets(h http.Header) []tools.Area {
-	raw, ok := h[http.CanonicalHeaderKey(toolsetsHeader)]
+	raw, ok := h[toolsetsHeader]
 	if !ok {
 		return nil
 	}
