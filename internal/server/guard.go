@@ -168,6 +168,9 @@ func (s *Server) visibleTools(p *auth.Principal, via channel) []*tools.Tool {
 // writeAllowed checks a write's target, and every repository it reaches,
 // against WRITE_REPOSITORY_WHITELIST.
 func (s *Server) writeAllowed(t tools.Target) *refusal {
+	if t.Owner == "" || t.Repo == "" { // a write must name its repository: doubt refuses
+		return refuse(http.StatusForbidden, "repository_not_writable", "this write names no repository, so this server cannot check it: refused")
+	}
 	if s.cfg.WriteAllowAllTokenRepos {
 		return nil
 	}

@@ -136,6 +136,13 @@ func TestWhitelist(t *testing.T) {
 		{target: tools.Target{Owner: "alice", Repo: "notes", Related: []tools.RepoName{{Owner: "acme"}}}},
 		{target: tools.Target{Owner: "alice", Repo: "notes", Related: []tools.RepoName{{Owner: "alice"}}}, want: "alice/*"},
 	}
+	if ref := s.writeAllowed(tools.Target{}); ref == nil || !strings.Contains(ref.text, "names no repository") {
+		t.Errorf("writeAllowed(no repository) = %+v, want a refusal", ref)
+	}
+	allowAll := gateServer(t, func(c *config.Config) { c.WriteMode, c.WriteAllowAllTokenRepos = true, true })
+	if ref := allowAll.writeAllowed(tools.Target{Owner: "alice"}); ref == nil {
+		t.Error("WRITE_ALLOW_ALL_TOKEN_REPOS let a write without a repository through")
+	}
 	for _, tt := range tests {
 		ref := s.writeAllowed(tt.target)
 		switch {

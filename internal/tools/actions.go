@@ -65,7 +65,7 @@ type workflowListOut struct {
 var listWorkflows = Def[RepoRef, workflowListOut]{
 	Name:   "list_workflows",
 	Title:  "List Actions workflows",
-	Desc:   "The Gitea Actions workflow files of a repository's default branch (.gitea/workflows, .github/workflows): file, name, path, state.",
+	Desc:   "Workflow files on the default branch (.gitea/workflows, .github/workflows): file, name, path, state.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaActions,
@@ -109,10 +109,10 @@ func actRun(r *gitea.WorkflowRun) runOut {
 
 type listWorkflowRunsIn struct {
 	RepoRef
-	Workflow string `json:"workflow,omitempty" jsonschema:"only runs of this workflow file, e.g. ci.yml"`
-	Status   string `json:"status,omitempty" jsonschema:"only runs in this state or with this result"`
-	Branch   string `json:"branch,omitempty" jsonschema:"only runs for this branch"`
-	Event    string `json:"event,omitempty" jsonschema:"only runs triggered by this event, e.g. push, pull_request"`
+	Workflow string `json:"workflow,omitempty" jsonschema:"file name, e.g. ci.yml"`
+	Status   string `json:"status,omitempty" jsonschema:"state or result"`
+	Branch   string `json:"branch,omitempty"`
+	Event    string `json:"event,omitempty" jsonschema:"e.g. push, pull_request"`
 	Paging
 }
 
@@ -123,10 +123,9 @@ type runListOut struct {
 }
 
 var listWorkflowRuns = Def[listWorkflowRunsIn, runListOut]{
-	Name:  "list_workflow_runs",
-	Title: "List Actions workflow runs",
-	Desc: "Gitea Actions runs of a repository, newest first: id, title, workflow, event, status and conclusion, branch, commit. " +
-		"Paginated; see a run's jobs with list_workflow_jobs.",
+	Name:   "list_workflow_runs",
+	Title:  "List Actions workflow runs",
+	Desc:   "Runs, newest first: id, title, workflow, event, status and conclusion, branch, commit. A run's jobs: list_workflow_jobs.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaActions,
@@ -161,7 +160,7 @@ var listWorkflowRuns = Def[listWorkflowRunsIn, runListOut]{
 
 type runIn struct {
 	RepoRef
-	RunID int64 `json:"run_id" jsonschema:"workflow run id, from list_workflow_runs"`
+	RunID int64 `json:"run_id" jsonschema:"from list_workflow_runs"`
 }
 
 type runDetailOut struct {
@@ -184,7 +183,7 @@ func actMinOne(names ...string) func(*jsonschema.Schema) {
 var getWorkflowRun = Def[runIn, runDetailOut]{
 	Name:   "get_workflow_run",
 	Title:  "Get an Actions workflow run",
-	Desc:   "One Gitea Actions run: title, workflow, trigger, status and conclusion, commit, timing. Its jobs are in list_workflow_jobs.",
+	Desc:   "Title, workflow, trigger, status and conclusion, commit, timing. Its jobs: list_workflow_jobs.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaActions,
@@ -219,7 +218,7 @@ type stepOut struct {
 
 type listWorkflowJobsIn struct {
 	RepoRef
-	RunID int64 `json:"run_id" jsonschema:"workflow run id, from list_workflow_runs"`
+	RunID int64 `json:"run_id" jsonschema:"from list_workflow_runs"`
 	Paging
 }
 
@@ -232,7 +231,7 @@ type jobListOut struct {
 var listWorkflowJobs = Def[listWorkflowJobsIn, jobListOut]{
 	Name:   "list_workflow_jobs",
 	Title:  "List the jobs of a workflow run",
-	Desc:   "The jobs of one Gitea Actions run: id, name, status and conclusion, runner, timing, steps. Read a job's log with get_job_log.",
+	Desc:   "Jobs: id, name, status and conclusion, runner, timing, steps. A job's log: get_job_log.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaActions,
@@ -266,8 +265,8 @@ const (
 
 type getJobLogIn struct {
 	RepoRef
-	JobID     int64 `json:"job_id" jsonschema:"job id, from list_workflow_jobs"`
-	TailBytes int   `json:"tail_bytes,omitempty" jsonschema:"how much of the end of the log to return, in bytes (default 16000)"`
+	JobID     int64 `json:"job_id" jsonschema:"from list_workflow_jobs"`
+	TailBytes int   `json:"tail_bytes,omitempty" jsonschema:"from the log's end"`
 }
 
 type jobLogOut struct {
@@ -281,10 +280,9 @@ type jobLogOut struct {
 }
 
 var getJobLog = Def[getJobLogIn, jobLogOut]{
-	Name:  "get_job_log",
-	Title: "Get the end of a job's log",
-	Desc: "The last part of one Gitea Actions job's log, where failures usually show; says how many earlier bytes were left out. " +
-		"Secrets in it are masked. A job that has not started has no log yet.",
+	Name:   "get_job_log",
+	Title:  "Get the end of a job's log",
+	Desc:   "The log's end, where failures show; says how many earlier bytes were left out. Secrets masked; a job not yet started has no log.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaActions,

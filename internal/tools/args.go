@@ -8,19 +8,19 @@ import (
 
 // RepoRef names a repository; tools that work on one embed it.
 type RepoRef struct {
-	Owner string `json:"owner" jsonschema:"repository owner: a user or organization name"`
-	Repo  string `json:"repo" jsonschema:"repository name"`
+	Owner string `json:"owner"`
+	Repo  string `json:"repo"`
 }
 
 // AtRef selects the branch, tag or commit a tool reads at.
 type AtRef struct {
-	Ref string `json:"ref,omitempty" jsonschema:"branch, tag or commit SHA (default: the default branch)"`
+	Ref string `json:"ref,omitempty" jsonschema:"branch, tag or SHA (default: default branch)"`
 }
 
 // Paging selects a page of a list.
 type Paging struct {
-	Page  int `json:"page,omitempty" jsonschema:"page number, from 1 (default 1)"`
-	Limit int `json:"limit,omitempty" jsonschema:"items per page, 1-50 (default 20)"`
+	Page  int `json:"page,omitempty"`
+	Limit int `json:"limit,omitempty" jsonschema:"default 20"`
 }
 
 // defaultLimit keeps list outputs small unless the model asks for more.

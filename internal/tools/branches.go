@@ -45,7 +45,7 @@ type gitBranchListOut struct {
 var listBranches = Def[gitListIn, gitBranchListOut]{
 	Name:   "list_branches",
 	Title:  "List branches",
-	Desc:   "Branches of a repository: name, head commit SHA, whether protected, whether you may push. Paginated; details with get_branch.",
+	Desc:   "Branches: name, head commit SHA, whether protected, whether you may push. Details: get_branch.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaRepos,
@@ -67,7 +67,7 @@ var listBranches = Def[gitListIn, gitBranchListOut]{
 
 type gitGetBranchIn struct {
 	RepoRef
-	Branch string `json:"branch" jsonschema:"branch name, e.g. main or feature/x"`
+	Branch string `json:"branch" jsonschema:"e.g. main or feature/x"`
 }
 
 // gitHeadOut is a branch's head commit.
@@ -97,7 +97,7 @@ type gitBranchOut struct {
 var getBranch = Def[gitGetBranchIn, gitBranchOut]{
 	Name:   "get_branch",
 	Title:  "Get a branch",
-	Desc:   "One branch: head commit (SHA, summary, author, date), protection (rule, required approvals and status checks) and whether you may push or merge.",
+	Desc:   "Head commit (SHA, summary, author, date), protection (rule, required approvals and checks), whether you may push or merge.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaRepos,
@@ -148,7 +148,7 @@ type gitTagListOut struct {
 var listTags = Def[gitListIn, gitTagListOut]{
 	Name:   "list_tags",
 	Title:  "List tags",
-	Desc:   "Tags of a repository, newest first: name, tagged commit SHA, whether annotated, message summary. Paginated; details with get_tag.",
+	Desc:   "Tags, newest first: name, commit SHA, whether annotated, message summary. Details: get_tag.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaRepos,
@@ -164,7 +164,7 @@ var listTags = Def[gitListIn, gitTagListOut]{
 
 type gitGetTagIn struct {
 	RepoRef
-	Tag string `json:"tag" jsonschema:"tag name, e.g. v1.2.0"`
+	Tag string `json:"tag"`
 }
 
 type gitTagOut struct {
@@ -180,7 +180,7 @@ type gitTagOut struct {
 var getTag = Def[gitGetTagIn, gitTagOut]{
 	Name:   "get_tag",
 	Title:  "Get a tag",
-	Desc:   "One tag: the commit it points to, whether it is annotated, and its message (an annotated tag's own, else the commit's).",
+	Desc:   "Its commit, whether annotated, and its message (an annotated tag's own, else the commit's).",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaRepos,

@@ -37,9 +37,9 @@ var binaryExtensions = map[string]bool{
 
 type searchCodeIn struct {
 	RepoRef
-	Query string `json:"query" jsonschema:"text to find, literally and ignoring case"`
+	Query string `json:"query"`
 	AtRef
-	Path string `json:"path,omitempty" jsonschema:"search only under this directory"`
+	Path string `json:"path,omitempty" jsonschema:"only under this directory"`
 }
 
 type codeMatch struct {
@@ -58,10 +58,9 @@ type codeSearchOut struct {
 }
 
 var searchCode = Def[searchCodeIn, codeSearchOut]{
-	Name:  "search_code",
-	Title: "Search code",
-	Desc: "Finds a literal text (case-insensitive) in a repository's files at a ref. Not an index: a bounded scan of at most 50 text files " +
-		"under 256 KiB, in path order, optionally under one directory; counts say what was scanned. Returns path, line, text.",
+	Name:   "search_code",
+	Title:  "Search code",
+	Desc:   "Finds literal, case-insensitive text in files at a ref: path, line, text. Not an index: scans at most 50 text files under 256 KiB, in path order; counts say what was scanned.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaRepos,

@@ -43,10 +43,10 @@ func compactGitCommit(c *gitea.GitCommit) gitCommitItem {
 
 type listCommitsIn struct {
 	RepoRef
-	Ref   string `json:"ref,omitempty" jsonschema:"branch, tag or commit SHA to list back from (default: the default branch)"`
-	Path  string `json:"path,omitempty" jsonschema:"only commits touching this file or directory; pages then hold 50 commits whatever limit says"`
-	Since string `json:"since,omitempty" jsonschema:"only commits after this RFC 3339 time, e.g. 2024-05-01T00:00:00Z"`
-	Until string `json:"until,omitempty" jsonschema:"only commits before this RFC 3339 time"`
+	Ref   string `json:"ref,omitempty" jsonschema:"branch, tag or SHA to start from (default: default branch)"`
+	Path  string `json:"path,omitempty" jsonschema:"only commits touching this file or directory (then 50 per page, whatever limit)"`
+	Since string `json:"since,omitempty" jsonschema:"after this RFC 3339 time, e.g. 2024-05-01T00:00:00Z"`
+	Until string `json:"until,omitempty" jsonschema:"before this RFC 3339 time"`
 	Paging
 }
 
@@ -67,10 +67,9 @@ func parseTime(field, s string) (time.Time, error) {
 }
 
 var listCommits = Def[listCommitsIn, gitCommitListOut]{
-	Name:  "list_commits",
-	Title: "List commits",
-	Desc: "Commit history, newest first: SHA, first line of the message, author, date. Filter by ref, path and time. " +
-		"Paginated; a commit's details and diff with get_commit.",
+	Name:   "list_commits",
+	Title:  "List commits",
+	Desc:   "Commits, newest first: SHA, first line of the message, author, date. Details and diff: get_commit.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaRepos,
@@ -95,8 +94,8 @@ var listCommits = Def[listCommitsIn, gitCommitListOut]{
 
 type getCommitIn struct {
 	RepoRef
-	Ref          string `json:"ref" jsonschema:"commit SHA, or a branch or tag for its head commit"`
-	IncludePatch bool   `json:"include_patch,omitempty" jsonschema:"also return the unified diff, cut to fit"`
+	Ref          string `json:"ref" jsonschema:"SHA, or a branch or tag (its head commit)"`
+	IncludePatch bool   `json:"include_patch,omitempty" jsonschema:"add the diff (secrets masked, cut to fit)"`
 }
 
 // gitFileChange is a file changed by a commit or comparison. The line counts
@@ -131,10 +130,9 @@ type gitCommitOut struct {
 }
 
 var getCommit = Def[getCommitIn, gitCommitOut]{
-	Name:  "get_commit",
-	Title: "Get a commit",
-	Desc: "One commit: full message, author, parents, line stats and the files changed with per-file additions and deletions; " +
-		"include_patch adds the diff (secrets masked, cut to fit).",
+	Name:   "get_commit",
+	Title:  "Get a commit",
+	Desc:   "Full message, author, parents, line stats, and changed files with additions and deletions.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaRepos,
@@ -219,9 +217,9 @@ func diffPatch(e *Env, out any, diff string, cut bool) (UserText, bool, string, 
 
 type compareRefsIn struct {
 	RepoRef
-	Base         string `json:"base" jsonschema:"the ref compared against, e.g. main"`
-	Head         string `json:"head" jsonschema:"the ref whose changes are listed, e.g. feature/x"`
-	IncludePatch bool   `json:"include_patch,omitempty" jsonschema:"also return the unified diff, cut to fit"`
+	Base         string `json:"base" jsonschema:"ref compared against, e.g. main"`
+	Head         string `json:"head" jsonschema:"ref whose changes are listed"`
+	IncludePatch bool   `json:"include_patch,omitempty" jsonschema:"add the diff (secrets masked, cut to fit)"`
 }
 
 type gitCompareOut struct {
@@ -234,10 +232,9 @@ type gitCompareOut struct {
 }
 
 var compareRefs = Def[compareRefsIn, gitCompareOut]{
-	Name:  "compare_refs",
-	Title: "Compare two refs",
-	Desc: "What head adds to base (base...head, from their merge base): the commits, newest first (at most 50), and the files changed " +
-		"with per-file additions and deletions; include_patch adds the diff (secrets masked, cut to fit).",
+	Name:   "compare_refs",
+	Title:  "Compare two refs",
+	Desc:   "What head adds to base (base...head, from the merge base): commits, newest first (at most 50), and changed files with additions and deletions.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaRepos,
@@ -283,7 +280,7 @@ var compareRefs = Def[compareRefsIn, gitCompareOut]{
 
 type getCommitStatusIn struct {
 	RepoRef
-	Ref string `json:"ref" jsonschema:"commit SHA, or a branch or tag for its head commit"`
+	Ref string `json:"ref" jsonschema:"SHA, or a branch or tag (its head commit)"`
 }
 
 type gitStatusItem struct {
@@ -304,10 +301,9 @@ type gitStatusOut struct {
 }
 
 var getCommitStatus = Def[getCommitStatusIn, gitStatusOut]{
-	Name:  "get_commit_status",
-	Title: "Get a commit's CI status",
-	Desc: "The combined CI status of a commit (success, pending, failure, error, warning; none without statuses) " +
-		"and the latest status of each check: context, state, description, link.",
+	Name:   "get_commit_status",
+	Title:  "Get a commit's CI status",
+	Desc:   "Combined CI status (success, pending, failure, error, warning; none without statuses) and each check's latest: context, state, description, link.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaRepos,

@@ -21,10 +21,10 @@ func fileTools() []*Tool {
 
 type getFileContentsIn struct {
 	RepoRef
-	Path string `json:"path" jsonschema:"file path from the repository root, e.g. docs/setup.md"`
+	Path string `json:"path" jsonschema:"from the repository root, e.g. docs/setup.md"`
 	AtRef
-	StartLine int `json:"start_line,omitempty" jsonschema:"first line to return, from 1 (default 1)"`
-	EndLine   int `json:"end_line,omitempty" jsonschema:"last line to return, inclusive (default: the last)"`
+	StartLine int `json:"start_line,omitempty" jsonschema:"default 1"`
+	EndLine   int `json:"end_line,omitempty" jsonschema:"inclusive (default: the last line)"`
 }
 
 type fileOut struct {
@@ -49,10 +49,9 @@ func lineMinimum(s *jsonschema.Schema, names ...string) {
 }
 
 var getFileContents = Def[getFileContentsIn, fileOut]{
-	Name:  "get_file_contents",
-	Title: "Get a file",
-	Desc: "The text of one file at a branch, tag or commit, with total_lines and the line range returned; " +
-		"read long files in parts with start_line/end_line. Binary files are described, not returned; committed secrets are masked.",
+	Name:   "get_file_contents",
+	Title:  "Get a file",
+	Desc:   "A file's text at a ref, with total_lines and the range returned; read long files in parts with start_line/end_line. Binary is described, not returned; secrets masked.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaRepos,
@@ -239,7 +238,7 @@ func entryType(t, mode string) string {
 
 type listDirectoryIn struct {
 	RepoRef
-	Path string `json:"path,omitempty" jsonschema:"directory path from the repository root (default: the root)"`
+	Path string `json:"path,omitempty" jsonschema:"from the repository root (default: the root)"`
 	AtRef
 }
 
@@ -262,7 +261,7 @@ const maxDirEntries = 300
 var listDirectory = Def[listDirectoryIn, directoryOut]{
 	Name:   "list_directory",
 	Title:  "List a directory",
-	Desc:   "The entries of one directory at a branch, tag or commit: name, path, type (file, dir, symlink, submodule) and size. For a whole tree use get_tree.",
+	Desc:   "Entries at a ref: name, path, type (file, dir, symlink, submodule), size. Whole tree: get_tree.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaRepos,
@@ -287,10 +286,10 @@ var listDirectory = Def[listDirectoryIn, directoryOut]{
 type getTreeIn struct {
 	RepoRef
 	AtRef
-	Path      string `json:"path,omitempty" jsonschema:"list only under this directory"`
-	Recursive bool   `json:"recursive,omitempty" jsonschema:"include subdirectories' contents (default true)"`
-	Page      int    `json:"page,omitempty" jsonschema:"page number, from 1 (default 1)"`
-	Limit     int    `json:"limit,omitempty" jsonschema:"entries per page, 1-500 (default 200)"`
+	Path      string `json:"path,omitempty" jsonschema:"only under this directory"`
+	Recursive bool   `json:"recursive,omitempty"`
+	Page      int    `json:"page,omitempty"`
+	Limit     int    `json:"limit,omitempty" jsonschema:"default 200"`
 }
 
 type treeEntry struct {
@@ -315,10 +314,9 @@ const (
 )
 
 var getTree = Def[getTreeIn, treeOut]{
-	Name:  "get_tree",
-	Title: "Get the file tree",
-	Desc: "The repository's file tree at a branch, tag or commit, optionally under one directory: path, type, size and SHA " +
-		"(a file's SHA reads it with get_blob). Recursive by default; paginated, with total and next_page.",
+	Name:   "get_tree",
+	Title:  "Get the file tree",
+	Desc:   "The file tree at a ref: path, type, size, SHA (read a file by SHA with get_blob).",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaRepos,
@@ -390,7 +388,7 @@ func treeAt(ctx context.Context, e *Env, repo RepoRef, ref, dir string, recursiv
 
 type getBlobIn struct {
 	RepoRef
-	SHA string `json:"sha" jsonschema:"the blob's full SHA, as get_tree lists it"`
+	SHA string `json:"sha" jsonschema:"full SHA, from get_tree"`
 }
 
 type blobOut struct {
@@ -404,10 +402,9 @@ type blobOut struct {
 }
 
 var getBlob = Def[getBlobIn, blobOut]{
-	Name:  "get_blob",
-	Title: "Get a blob",
-	Desc: "The content of one git blob (a file version) by SHA, e.g. from get_tree. Text is returned with secrets masked " +
-		"and cut to fit; binary blobs are described, not returned.",
+	Name:   "get_blob",
+	Title:  "Get a blob",
+	Desc:   "A file version by SHA: text with secrets masked, cut to fit; binary is described, not returned.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaRepos,

@@ -35,10 +35,9 @@ type listLabelsIn struct {
 }
 
 var listLabels = Def[listLabelsIn, labelListOut]{
-	Name:  "list_labels",
-	Title: "List repository labels",
-	Desc: "The labels defined in a repository: name, color, description. Paginated. " +
-		"An organization's shared labels are listed by list_org_labels.",
+	Name:   "list_labels",
+	Title:  "List repository labels",
+	Desc:   "Labels: name, color, description. An organization's shared labels: list_org_labels.",
 	Scopes: []gitea.Scope{gitea.ScopeReadIssue},
 	Access: Read,
 	Area:   AreaIssues,
@@ -53,14 +52,14 @@ var listLabels = Def[listLabelsIn, labelListOut]{
 }
 
 type listOrgLabelsIn struct {
-	Org string `json:"org" jsonschema:"organization name"`
+	Org string `json:"org"`
 	Paging
 }
 
 var listOrgLabels = Def[listOrgLabelsIn, labelListOut]{
 	Name:   "list_org_labels",
 	Title:  "List organization labels",
-	Desc:   "The labels an organization shares with all its repositories: name, color, description. Paginated.",
+	Desc:   "Labels shared with all the organization's repositories: name, color, description.",
 	Scopes: []gitea.Scope{gitea.ScopeReadOrganization},
 	Access: Read,
 	Area:   AreaIssues,
@@ -76,7 +75,7 @@ var listOrgLabels = Def[listOrgLabelsIn, labelListOut]{
 
 type listMilestonesIn struct {
 	RepoRef
-	State string `json:"state,omitempty" jsonschema:"open, closed or all (default open)"`
+	State string `json:"state,omitempty" jsonschema:"default open"`
 	Paging
 }
 
@@ -97,10 +96,9 @@ type milestoneListOut struct {
 }
 
 var listMilestones = Def[listMilestonesIn, milestoneListOut]{
-	Name:  "list_milestones",
-	Title: "List milestones",
-	Desc: "The milestones of a repository: title, state, description, open and closed issue counts, due date. " +
-		"Paginated. Filter issues by one with list_issues milestone.",
+	Name:   "list_milestones",
+	Title:  "List milestones",
+	Desc:   "Milestones: title, state, description, open and closed issue counts, due date. Filter issues by one: list_issues milestone.",
 	Scopes: []gitea.Scope{gitea.ScopeReadIssue},
 	Access: Read,
 	Area:   AreaIssues,

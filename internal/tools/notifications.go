@@ -55,7 +55,7 @@ func subjectNumber(kind, apiURL string) int64 {
 }
 
 type listNotificationsIn struct {
-	All bool `json:"all,omitempty" jsonschema:"true to include notifications already read (default: unread only)"`
+	All bool `json:"all,omitempty" jsonschema:"include read ones (default: unread only)"`
 	Paging
 }
 
@@ -65,10 +65,9 @@ type notificationListOut struct {
 }
 
 var listNotifications = Def[listNotificationsIn, notificationListOut]{
-	Name:  "list_notifications",
-	Title: "List my notifications",
-	Desc: "Your Gitea notifications, most recent first: subject title, type (Issue, Pull, Commit), number, repository, unread flag. " +
-		"Unread only unless all is true. Paginated.",
+	Name:   "list_notifications",
+	Title:  "List my notifications",
+	Desc:   "Your notifications, newest first: subject title, type (Issue, Pull, Commit), number, repository, unread flag.",
 	Scopes: []gitea.Scope{gitea.ScopeReadNotification},
 	Access: Read,
 	Area:   AreaNotifications,

@@ -27,11 +27,11 @@ func compactOrg(o *gitea.Organization) orgOut {
 }
 
 type orgIn struct {
-	Org string `json:"org" jsonschema:"organization name"`
+	Org string `json:"org"`
 }
 
 type orgPageIn struct {
-	Org string `json:"org" jsonschema:"organization name"`
+	Org string `json:"org"`
 	Paging
 }
 
@@ -43,7 +43,7 @@ type orgListOut struct {
 var listMyOrganizations = Def[Paging, orgListOut]{
 	Name:   "list_my_organizations",
 	Title:  "List my organizations",
-	Desc:   "The organizations you are a member of: name, full name, description, visibility. Paginated.",
+	Desc:   "Organizations you belong to: name, full name, description, visibility.",
 	Scopes: []gitea.Scope{gitea.ScopeReadUser, gitea.ScopeReadOrganization},
 	Access: Read,
 	Area:   AreaUsers,
@@ -60,7 +60,7 @@ var listMyOrganizations = Def[Paging, orgListOut]{
 var getOrganization = Def[orgIn, orgOut]{
 	Name:   "get_organization",
 	Title:  "Get an organization",
-	Desc:   "One organization's profile: full name, description, website, location, visibility. Private organizations are visible to their members only.",
+	Desc:   "Profile: full name, description, website, location, visibility. Private ones: members only.",
 	Scopes: []gitea.Scope{gitea.ScopeReadOrganization},
 	Access: Read,
 	Area:   AreaUsers,
@@ -109,10 +109,9 @@ type teamListOut struct {
 }
 
 var listOrganizationTeams = Def[orgPageIn, teamListOut]{
-	Name:  "list_organization_teams",
-	Title: "List an organization's teams",
-	Desc: "The teams of an organization you belong to: name, permission, repository units. " +
-		"Gitea shows teams to members only: others get forbidden. Paginated.",
+	Name:   "list_organization_teams",
+	Title:  "List an organization's teams",
+	Desc:   "Teams: name, permission, repository units. Shown to members only: others get forbidden.",
 	Scopes: []gitea.Scope{gitea.ScopeReadOrganization},
 	Access: Read,
 	Area:   AreaUsers,
@@ -129,7 +128,7 @@ var listOrganizationTeams = Def[orgPageIn, teamListOut]{
 var listOrganizationRepositories = Def[orgPageIn, repoListOut]{
 	Name:   "list_organization_repositories",
 	Title:  "List an organization's repositories",
-	Desc:   "The repositories of an organization that you can see, with your permission on each. Paginated.",
+	Desc:   "The organization's repositories you can see, with your permission on each.",
 	Scopes: []gitea.Scope{gitea.ScopeReadOrganization},
 	Access: Read,
 	Area:   AreaUsers,

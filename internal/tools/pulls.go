@@ -65,10 +65,10 @@ func summarizePull(pr *gitea.PullRequest) pullSummary {
 
 type listPullRequestsIn struct {
 	RepoRef
-	State  string `json:"state,omitempty" jsonschema:"open, closed or all (default open)"`
-	Sort   string `json:"sort,omitempty" jsonschema:"order (default newest)"`
-	Base   string `json:"base,omitempty" jsonschema:"only pull requests into this branch"`
-	Author string `json:"author,omitempty" jsonschema:"only pull requests opened by this user"`
+	State  string `json:"state,omitempty" jsonschema:"default open"`
+	Sort   string `json:"sort,omitempty" jsonschema:"default newest"`
+	Base   string `json:"base,omitempty" jsonschema:"target branch"`
+	Author string `json:"author,omitempty" jsonschema:"login"`
 	Paging
 }
 
@@ -78,10 +78,9 @@ type pullListOut struct {
 }
 
 var listPullRequests = Def[listPullRequestsIn, pullListOut]{
-	Name:  "list_pull_requests",
-	Title: "List pull requests",
-	Desc: "Pull requests of a repository: number, title, state, draft, merged, author, head and base branches, labels. " +
-		"Paginated; read one with get_pull_request.",
+	Name:   "list_pull_requests",
+	Title:  "List pull requests",
+	Desc:   "Pull requests: number, title, state, draft, merged, author, head and base branches, labels. Read one: get_pull_request.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaPulls,
@@ -113,7 +112,7 @@ func trackerEnum(s []string) []any {
 
 type pullNumberIn struct {
 	RepoRef
-	Number int64 `json:"number" jsonschema:"pull request number"`
+	Number int64 `json:"number"`
 }
 
 type pullOut struct {
@@ -141,10 +140,9 @@ type pullOut struct {
 }
 
 var getPullRequest = Def[pullNumberIn, pullOut]{
-	Name:  "get_pull_request",
-	Title: "Get a pull request",
-	Desc: "One pull request: title, body (untrusted), state, draft, mergeable, merged, head and base refs and SHAs, author, " +
-		"reviewers (requested or having reviewed), counts of files, lines and comments. The changes: get_pull_request_diff.",
+	Name:   "get_pull_request",
+	Title:  "Get a pull request",
+	Desc:   "Title, body (untrusted), state, draft, mergeable, merged, head and base refs and SHAs, author, reviewers, file, line and comment counts. Diff: get_pull_request_diff.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaPulls,
@@ -187,7 +185,7 @@ var getPullRequest = Def[pullNumberIn, pullOut]{
 
 type getPullRequestDiffIn struct {
 	pullNumberIn
-	File string `json:"file,omitempty" jsonschema:"path of one changed file: return only its diff"`
+	File string `json:"file,omitempty" jsonschema:"a changed file's path: only its diff"`
 }
 
 type pullDiffOut struct {
@@ -201,10 +199,9 @@ type pullDiffOut struct {
 const maxDiffFetch = 8 << 20
 
 var getPullRequestDiff = Def[getPullRequestDiffIn, pullDiffOut]{
-	Name:  "get_pull_request_diff",
-	Title: "Get a pull request's diff",
-	Desc: "The unified diff of a pull request, or with file only that file's part. Long diffs are cut and marked truncated: " +
-		"then list the files with list_pull_request_files and ask for one file at a time. Committed secrets are masked.",
+	Name:   "get_pull_request_diff",
+	Title:  "Get a pull request's diff",
+	Desc:   "Unified diff, or one file's part. Long diffs are cut (truncated): then ask for one file at a time (see list_pull_request_files). Secrets masked.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaPulls,
@@ -270,10 +267,9 @@ type pullFileListOut struct {
 }
 
 var listPullRequestFiles = Def[listPullPageIn, pullFileListOut]{
-	Name:  "list_pull_request_files",
-	Title: "List a pull request's files",
-	Desc: "The files a pull request changes: filename, status (added, modified, deleted, renamed), lines added and deleted. " +
-		"Paginated. Read one file's diff with get_pull_request_diff file.",
+	Name:   "list_pull_request_files",
+	Title:  "List a pull request's files",
+	Desc:   "Changed files: filename, status (added, modified, deleted, renamed), lines added and deleted. One file's diff: get_pull_request_diff file.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaPulls,
@@ -309,7 +305,7 @@ type pullCommitListOut struct {
 var listPullRequestCommits = Def[listPullPageIn, pullCommitListOut]{
 	Name:   "list_pull_request_commits",
 	Title:  "List a pull request's commits",
-	Desc:   "The commits of a pull request, oldest first: SHA, author, date, message (untrusted), lines added and deleted. Paginated.",
+	Desc:   "Commits, oldest first: SHA, author, date, message (untrusted), lines added and deleted.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaPulls,
@@ -360,10 +356,9 @@ type reviewListOut struct {
 }
 
 var listPullRequestReviews = Def[listPullPageIn, reviewListOut]{
-	Name:  "list_pull_request_reviews",
-	Title: "List a pull request's reviews",
-	Desc: "The reviews of a pull request: id, reviewer, state (APPROVED, REQUEST_CHANGES, COMMENT, PENDING, REQUEST_REVIEW), " +
-		"body (untrusted), number of line comments, time. Paginated; a review's line comments: list_review_comments.",
+	Name:   "list_pull_request_reviews",
+	Title:  "List a pull request's reviews",
+	Desc:   "Reviews: id, reviewer, state (APPROVED, REQUEST_CHANGES, COMMENT, PENDING, REQUEST_REVIEW), body (untrusted), comment count, time. Line comments: list_review_comments.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaPulls,
@@ -396,7 +391,7 @@ var listPullRequestReviews = Def[listPullPageIn, reviewListOut]{
 
 type listReviewCommentsIn struct {
 	pullNumberIn
-	ReviewID int64 `json:"review_id" jsonschema:"review id, from list_pull_request_reviews"`
+	ReviewID int64 `json:"review_id" jsonschema:"from list_pull_request_reviews"`
 	Paging
 }
 
@@ -426,10 +421,9 @@ const (
 )
 
 var listReviewComments = Def[listReviewCommentsIn, reviewCommentListOut]{
-	Name:  "list_review_comments",
-	Title: "List a review's line comments",
-	Desc: "The line comments of one pull request review: file path, line, body (untrusted), the end of the diff hunk " +
-		"commented on, resolved or not. Paginated.",
+	Name:   "list_review_comments",
+	Title:  "List a review's line comments",
+	Desc:   "One review's line comments: path, line, body (untrusted), end of the diff hunk, resolved or not.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaPulls,

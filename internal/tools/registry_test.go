@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/jsonschema-go/jsonschema"
+
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
 )
 
@@ -183,4 +185,66 @@ func TestEveryToolInvariant(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestEveryWriteNamesItsRepository: every tool that changes data binds to
+// a target naming its repository, so the whitelist can be checked; the
+// arguments are the tool's required ones, filled with sample values.
+func TestEveryWriteNamesItsRepository(t *testing.T) {
+	for _, tool := range Default().Tools() {
+		if tool.Access == Read {
+			continue
+		}
+		c, err := tool.Bind(sampleArgs(t, tool))
+		if err != nil {
+			t.Errorf("%s: binding sample arguments: %v", tool.Name, err)
+			continue
+		}
+		if c.Target.Owner != "alice" || c.Target.Repo != "notes" {
+			t.Errorf("%s binds to target %+v, want alice/notes", tool.Name, c.Target)
+		}
+	}
+}
+
+// sampleArgs fills a tool's required arguments with plausible values.
+func sampleArgs(t *testing.T, tool *Tool) json.RawMessage {
+	t.Helper()
+	s := tool.MCP().InputSchema.(*jsonschema.Schema)
+	args := map[string]any{}
+	for _, name := range s.Required {
+		p := s.Properties[name]
+		typ := p.Type
+		for _, tt := range p.Types { // ["null", "array"] for a slice
+			if tt != "null" {
+				typ = tt
+			}
+		}
+		switch {
+		case name == "owner":
+			args[name] = "alice"
+		case name == "repo":
+			args[name] = "notes"
+		case len(p.Enum) > 0:
+			args[name] = p.Enum[0]
+		case p.Pattern != "":
+			args[name] = strings.Repeat("a", 40)
+		case typ == "integer":
+			args[name] = 1
+		case typ == "boolean":
+			args[name] = true
+		case typ == "array" && p.Items != nil && p.Items.Type == "object":
+			args[name] = []any{map[string]any{"operation": "create", "path": "a.md", "content": "x"}}
+		case typ == "array":
+			args[name] = []any{"x"}
+		case typ == "object":
+			args[name] = map[string]any{}
+		default:
+			args[name] = "x"
+		}
+	}
+	b, err := json.Marshal(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

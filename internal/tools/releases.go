@@ -41,10 +41,9 @@ type releaseListOut struct {
 }
 
 var listReleases = Def[releaseListIn, releaseListOut]{
-	Name:  "list_releases",
-	Title: "List releases",
-	Desc: "Releases of a repository, newest first: id, tag, name, draft and prerelease flags, publish date, author. " +
-		"Drafts appear only to tokens that may write the repository. Paginated; read notes and assets with get_release.",
+	Name:   "list_releases",
+	Title:  "List releases",
+	Desc:   "Releases, newest first: id, tag, name, draft and prerelease flags, date, author. Drafts only for tokens that may write. Notes and assets: get_release.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaReleases,
@@ -87,13 +86,13 @@ func (e *Env) relDetail(r *gitea.Release) releaseOut {
 
 type getReleaseIn struct {
 	RepoRef
-	ID int64 `json:"id" jsonschema:"release id, from list_releases"`
+	ID int64 `json:"id" jsonschema:"from list_releases"`
 }
 
 var getRelease = Def[getReleaseIn, releaseOut]{
 	Name:   "get_release",
 	Title:  "Get a release",
-	Desc:   "One release by id: tag, target, author, dates, notes (cut if very long) and assets with size and download count.",
+	Desc:   "Tag, target, author, dates, notes (cut if very long), assets with size and downloads.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaReleases,
@@ -113,7 +112,7 @@ var getRelease = Def[getReleaseIn, releaseOut]{
 var getLatestRelease = Def[RepoRef, releaseOut]{
 	Name:   "get_latest_release",
 	Title:  "Get the latest release",
-	Desc:   "The newest published release of a repository (drafts and prereleases are skipped), with notes and assets.",
+	Desc:   "The newest published release (no drafts or prereleases), with notes and assets.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaReleases,
@@ -131,13 +130,13 @@ var getLatestRelease = Def[RepoRef, releaseOut]{
 
 type getReleaseByTagIn struct {
 	RepoRef
-	Tag string `json:"tag" jsonschema:"the release's git tag, e.g. v1.2.0"`
+	Tag string `json:"tag" jsonschema:"e.g. v1.2.0"`
 }
 
 var getReleaseByTag = Def[getReleaseByTagIn, releaseOut]{
 	Name:   "get_release_by_tag",
 	Title:  "Get a release by tag",
-	Desc:   "The release made from a git tag, with notes and assets; a tag without a release is not found.",
+	Desc:   "The release of a git tag, with notes and assets; a tag without one is not found.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaReleases,

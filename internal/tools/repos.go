@@ -50,7 +50,7 @@ func compactRepo(r *gitea.Repository) repoOut {
 }
 
 type listRepositoriesIn struct {
-	Query string `json:"query,omitempty" jsonschema:"search repository names you can see; omit to list your own and shared repositories"`
+	Query string `json:"query,omitempty"`
 	Paging
 }
 
@@ -60,10 +60,9 @@ type repoListOut struct {
 }
 
 var listRepositories = Def[listRepositoriesIn, repoListOut]{
-	Name:  "list_repositories",
-	Title: "List repositories",
-	Desc: "Repositories you can access: without query, the ones you own, collaborate on or reach through your organizations; " +
-		"with query, every visible repository whose name matches. Returns full_name (owner/repo), visibility, your permission. Paginated.",
+	Name:   "list_repositories",
+	Title:  "List repositories",
+	Desc:   "Without query, repositories you own, collaborate on or reach via your organizations; with query, all you can see whose name matches. Returns full_name (owner/repo), visibility, your permission.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository, gitea.ScopeReadUser},
 	Access: Read,
 	Area:   AreaRepos,
@@ -91,7 +90,7 @@ var listRepositories = Def[listRepositoriesIn, repoListOut]{
 var getRepository = Def[RepoRef, repoOut]{
 	Name:   "get_repository",
 	Title:  "Get a repository",
-	Desc:   "One repository's metadata: description, visibility, default branch, counts of open issues and pull requests, your permission.",
+	Desc:   "Metadata: description, visibility, default branch, open issue and pull request counts, your permission.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaRepos,
@@ -116,10 +115,9 @@ type languagesOut struct {
 }
 
 var getRepositoryLanguages = Def[RepoRef, languagesOut]{
-	Name:  "get_repository_languages",
-	Title: "Get a repository's languages",
-	Desc: "Bytes and share of each programming or markup language in the default branch, largest first. " +
-		"Gitea computes them in the background after a push, so a fresh push may not show yet.",
+	Name:   "get_repository_languages",
+	Title:  "Get a repository's languages",
+	Desc:   "Bytes and share of each language on the default branch, largest first; computed after a push, so it may lag.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaRepos,
@@ -153,7 +151,7 @@ type topicsOut struct {
 var listRepositoryTopics = Def[RepoRef, topicsOut]{
 	Name:   "list_repository_topics",
 	Title:  "List a repository's topics",
-	Desc:   "The topics (tags such as \"docs\" or \"go\") set on a repository; at most 25.",
+	Desc:   "Topics (tags such as \"go\"); at most 25.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaRepos,
@@ -177,10 +175,9 @@ type collaboratorListOut struct {
 }
 
 var listRepositoryCollaborators = Def[repoPageIn, collaboratorListOut]{
-	Name:  "list_repository_collaborators",
-	Title: "List a repository's collaborators",
-	Desc: "Users given direct access to a repository (not access through organization teams). " +
-		"Anyone who can read the repository may list them. Paginated.",
+	Name:   "list_repository_collaborators",
+	Title:  "List a repository's collaborators",
+	Desc:   "Users with direct access (not via organization teams). Anyone who can read the repository may list them.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaRepos,
@@ -202,7 +199,7 @@ type forkListOut struct {
 var listForks = Def[repoPageIn, forkListOut]{
 	Name:   "list_forks",
 	Title:  "List forks",
-	Desc:   "The forks of a repository that you can see: full_name, visibility, your permission. Paginated.",
+	Desc:   "Forks you can see: full_name, visibility, your permission.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaRepos,

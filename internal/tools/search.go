@@ -28,7 +28,7 @@ func searchTools() []*Tool { return []*Tool{search.Tool(), fetch.Tool()} }
 var searchScopes = []gitea.Scope{gitea.ScopeReadRepository, gitea.ScopeReadIssue}
 
 type searchIn struct {
-	Query string `json:"query" jsonschema:"words to look for in repository names and in issue and pull request titles and bodies"`
+	Query string `json:"query" jsonschema:"keywords for repository names and issue and pull request titles and bodies"`
 }
 
 type searchResult struct {
@@ -51,10 +51,9 @@ const (
 )
 
 var search = Def[searchIn, searchOut]{
-	Name:  "search",
-	Title: "Search Gitea",
-	Desc: "Search the repositories, issues and pull requests you can see by keywords. Returns ids to pass to fetch, " +
-		"best matches first. For structured listing prefer list_repositories or list_issues.",
+	Name:   "search",
+	Title:  "Search Gitea",
+	Desc:   "Search repositories, issues and pull requests by keywords: ids for fetch, best first. For structured lists prefer list_repositories or list_issues.",
 	Scopes: searchScopes,
 	Access: Read,
 	Area:   AreaSearch,
@@ -143,7 +142,7 @@ func (h *searchHits) best(n int) []searchResult {
 }
 
 type fetchIn struct {
-	ID string `json:"id" jsonschema:"an id from search: repo/OWNER/REPO, issue/OWNER/REPO/N, pull/OWNER/REPO/N or file/OWNER/REPO/PATH"`
+	ID string `json:"id" jsonschema:"id from search: repo/OWNER/REPO, issue/OWNER/REPO/N, pull/OWNER/REPO/N or file/OWNER/REPO/PATH"`
 }
 
 type fetchOut struct {
@@ -157,7 +156,7 @@ type fetchOut struct {
 var fetch = Def[fetchIn, fetchOut]{
 	Name:   "fetch",
 	Title:  "Fetch a search result",
-	Desc:   "The full text of one item found by search: a repository's summary, an issue or pull request with its body, or a file.",
+	Desc:   "The full text of a search result: a repository's summary, an issue or pull request with its body, or a file.",
 	Scopes: searchScopes,
 	Access: Read,
 	Area:   AreaSearch,

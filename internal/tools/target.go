@@ -93,8 +93,8 @@ func targetOf(in any) Target {
 	return t
 }
 
-// walkArgs calls visit for every exported field of the struct v, by its
-// JSON name, descending into embedded structs at the same depth and into
+// walkArgs calls visit for every field of the struct v that JSON encodes,
+// by its JSON name, descending into embedded structs at the same depth and into
 // nested structs and slices of structs one level deeper.
 func walkArgs(v reflect.Value, depth int, visit func(name string, f reflect.Value, depth int)) {
 	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
@@ -108,11 +108,11 @@ func walkArgs(v reflect.Value, depth int, visit func(name string, f reflect.Valu
 	}
 	for i := range v.NumField() {
 		sf, f := v.Type().Field(i), v.Field(i)
-		if !sf.IsExported() {
+		if sf.Anonymous { // promoted fields count, whether the embedded type is exported or not
+			walkArgs(f, depth, visit)
 			continue
 		}
-		if sf.Anonymous {
-			walkArgs(f, depth, visit)
+		if !sf.IsExported() {
 			continue
 		}
 		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")

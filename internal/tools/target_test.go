@@ -17,6 +17,17 @@ type fileChangeIn struct {
 	FromPath string `json:"from_path,omitempty"`
 }
 
+// embeddedRef is embedded unexported, as input types often are.
+type embeddedRef struct {
+	RepoRef
+	ID int64 `json:"id"`
+}
+
+type hiddenRefIn struct {
+	embeddedRef
+	Body string `json:"body"`
+}
+
 type targetIn struct {
 	RepoRef
 	Branch    string         `json:"branch,omitempty"`
@@ -60,6 +71,9 @@ func TestBindReadsTheTarget(t *testing.T) {
 		if diff := cmp.Diff(tt.want, c.Target); diff != "" {
 			t.Errorf("Bind(%s) target (-want +got):\n%s", tt.args, diff)
 		}
+	}
+	if got := targetOf(hiddenRefIn{embeddedRef: embeddedRef{RepoRef: RepoRef{Owner: "alice", Repo: "notes"}}}); got.Owner != "alice" || got.Repo != "notes" {
+		t.Errorf("target through an unexported embedded struct = %+v, want alice/notes", got)
 	}
 	if got := (Target{Owner: "a", Repo: "b", Related: []RepoName{{Owner: "c"}}}).Repos(); len(got) != 2 || got[1].String() != "c/*" {
 		t.Errorf("Repos() = %v", got)

@@ -241,6 +241,8 @@ func describe(p *jsonschema.Schema) string {
 	switch {
 	case len(p.Enum) > 0:
 		return fmt.Sprintf("must be one of %v", p.Enum)
+	case p.Pattern != "":
+		return fmt.Sprintf("must match %s", p.Pattern)
 	case p.Minimum != nil && p.Maximum != nil:
 		return fmt.Sprintf("must be a %s from %v to %v", p.Type, *p.Minimum, *p.Maximum)
 	case p.Type != "":

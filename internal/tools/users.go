@@ -23,7 +23,7 @@ type userOut struct {
 var getMe = Def[struct{}, userOut]{
 	Name:   "get_me",
 	Title:  "Who am I",
-	Desc:   "The signed-in Gitea user every other tool acts as: login, id, full name, email, admin flag. Use it to learn whose repositories \"my\" refers to.",
+	Desc:   "The signed-in user all tools act as (who \"my\" means): login, id, full name, email, admin flag.",
 	Scopes: []gitea.Scope{gitea.ScopeReadUser},
 	Access: Read,
 	Area:   AreaUsers,
@@ -66,13 +66,13 @@ type profileOut struct {
 }
 
 type getUserIn struct {
-	Username string `json:"username" jsonschema:"the user's login name"`
+	Username string `json:"username" jsonschema:"login"`
 }
 
 var getUser = Def[getUserIn, profileOut]{
 	Name:   "get_user",
 	Title:  "Get a user",
-	Desc:   "A Gitea user's public profile: login, full name, bio, location, website, follower counts, join date. Find logins with search_users.",
+	Desc:   "Public profile: full name, bio, location, website, followers, join date. Find logins with search_users.",
 	Scopes: []gitea.Scope{gitea.ScopeReadUser},
 	Access: Read,
 	Area:   AreaUsers,
@@ -90,7 +90,7 @@ var getUser = Def[getUserIn, profileOut]{
 }
 
 type searchUsersIn struct {
-	Query string `json:"query" jsonschema:"text to find in logins and full names"`
+	Query string `json:"query"`
 	Paging
 }
 
@@ -102,7 +102,7 @@ type userListOut struct {
 var searchUsers = Def[searchUsersIn, userListOut]{
 	Name:   "search_users",
 	Title:  "Search users",
-	Desc:   "Users (not organizations) you can see whose login or full name contains query. Paginated; read a profile with get_user.",
+	Desc:   "Users (not organizations) whose login or full name contains query. Profile: get_user.",
 	Scopes: []gitea.Scope{gitea.ScopeReadUser},
 	Access: Read,
 	Area:   AreaUsers,

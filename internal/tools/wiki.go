@@ -39,7 +39,7 @@ type wikiListOut struct {
 var listWikiPages = Def[wikiListIn, wikiListOut]{
 	Name:   "list_wiki_pages",
 	Title:  "List wiki pages",
-	Desc:   "Pages of a repository's wiki: title, name (for get_wiki_page), last change date. Paginated.",
+	Desc:   "Wiki pages: title, name (for get_wiki_page), last change date.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaWiki,
@@ -59,7 +59,7 @@ var listWikiPages = Def[wikiListIn, wikiListOut]{
 
 type getWikiPageIn struct {
 	RepoRef
-	Page string `json:"page" jsonschema:"page name from list_wiki_pages, or its title, e.g. Home"`
+	Page string `json:"page" jsonschema:"name from list_wiki_pages, or title, e.g. Home"`
 }
 
 type wikiPageOut struct {
@@ -75,7 +75,7 @@ type wikiPageOut struct {
 var getWikiPage = Def[getWikiPageIn, wikiPageOut]{
 	Name:   "get_wiki_page",
 	Title:  "Get a wiki page",
-	Desc:   "One wiki page's Markdown content (cut if very long; secrets masked), with its last change and revision count.",
+	Desc:   "Markdown content (cut if very long; secrets masked), last change, revision count.",
 	Scopes: []gitea.Scope{gitea.ScopeReadRepository},
 	Access: Read,
 	Area:   AreaWiki,
