@@ -183,13 +183,14 @@ type deletedOut struct {
 }
 
 var deleteIssueComment = Def[commentIDIn, deletedOut]{
-	Name:   "delete_issue_comment",
-	Title:  "Delete a comment",
-	Desc:   "Deletes an issue or pull request comment.",
-	Scopes: writeIssueScopes,
-	Access: Destructive,
-	Area:   AreaIssues,
-	Schema: commentBounds,
+	Name:       "delete_issue_comment",
+	Title:      "Delete a comment",
+	Desc:       "Deletes an issue or pull request comment.",
+	Scopes:     writeIssueScopes,
+	Access:     Destructive,
+	Idempotent: true, // by id, which Gitea never reuses
+	Area:       AreaIssues,
+	Schema:     commentBounds,
 	Confirm: func(in commentIDIn) string {
 		return fmt.Sprintf("Delete comment %d in %s/%s?", in.CommentID, in.Owner, in.Repo)
 	},
@@ -465,13 +466,14 @@ var updateMilestone = Def[updateMilestoneIn, milestoneOut]{
 }
 
 var deleteMilestone = Def[milestoneIDIn, deletedOut]{
-	Name:   "delete_milestone",
-	Title:  "Delete a milestone",
-	Desc:   "Deletes a milestone; its issues stay, without it.",
-	Scopes: writeIssueScopes,
-	Access: Destructive,
-	Area:   AreaIssues,
-	Schema: milestoneBounds,
+	Name:       "delete_milestone",
+	Title:      "Delete a milestone",
+	Desc:       "Deletes a milestone; its issues stay, without it.",
+	Scopes:     writeIssueScopes,
+	Access:     Destructive,
+	Idempotent: true, // by id, which Gitea never reuses
+	Area:       AreaIssues,
+	Schema:     milestoneBounds,
 	Confirm: func(in milestoneIDIn) string {
 		return fmt.Sprintf("Delete milestone %d in %s/%s?", in.ID, in.Owner, in.Repo)
 	},

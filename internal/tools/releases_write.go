@@ -98,10 +98,17 @@ var updateRelease = Def[updateReleaseIn, releaseWriteOut]{
 	Title:      "Update a release",
 	Desc:       "Edits a release; omitted fields stay.",
 	Scopes:     relWriteScopes,
-	Access:     Write,
+	Access:     Destructive, // it overwrites the notes, of which Gitea keeps no history
 	Area:       AreaReleases,
 	Idempotent: true,
 	Schema:     func(s *jsonschema.Schema) { releaseIDBound(s); relNotNull(s) },
+	Confirm: func(in updateReleaseIn) string {
+		what := "Update"
+		if in.Body != nil {
+			what = "Replace the notes of"
+		}
+		return fmt.Sprintf("%s release %d in %s/%s?", what, in.ID, in.Owner, in.Repo)
+	},
 	Run: func(ctx context.Context, e *Env, in updateReleaseIn) (releaseWriteOut, error) {
 		r, err := e.EditRelease(ctx, in.Owner, in.Repo, in.ID, gitea.ReleaseEdit{TagName: in.Tag, Target: in.Target, Name: in.Name,
 			Body: in.Body, Draft: in.Draft, Prerelease: in.Prerelease})
