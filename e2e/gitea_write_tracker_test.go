@@ -218,6 +218,9 @@ func TestGiteaWriteTrackerIssues(t *testing.T) {
 	// bob cannot be assigned: he has no access to the repository.
 	_, err = f.alice.CreateIssue(ctx, alice, f.repo, gitea.IssueCreate{Title: "must not exist", Assignees: []string{testgitea.BobName}})
 	wtIs(t, "CreateIssue assigning bob", err, gitea.ErrInvalidRequest, http.StatusUnprocessableEntity)
+	if after := f.issueCount(t); after != before {
+		t.Errorf("refused creations made %d issues", after-before)
+	}
 
 	// Closing an issue with an open dependency: Gitea answers 412, the client ErrConflict.
 	blocker := f.adminCreate(t, "/issues", map[string]any{"title": "Do this first"})

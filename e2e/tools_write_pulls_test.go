@@ -319,13 +319,13 @@ func TestWritePullsMerge(t *testing.T) {
 
 	// Refusals before anything moves.
 	mustRefuse(t, a, bobTok, "merge_pull_request", r.args("number", n, "style", "merge", "head_sha", seen), "not found")
-	mustRefuse(t, a, tok, "merge_pull_request", r.args("number", n, "style", "merge", "head_sha", seen[:12]), "invalid argument head_sha")
 	for name, args := range map[string]map[string]any{
-		"no head_sha": r.args("number", n, "style", "merge"),
-		"force style": r.args("number", n, "style", "manually-merged", "head_sha", seen),
-		"force_merge": r.args("number", n, "style", "merge", "head_sha", seen, "force_merge", true),
-		"no style":    r.args("number", n, "head_sha", seen),
-		"zero number": r.args("number", 0, "style", "merge", "head_sha", seen),
+		"short head_sha": r.args("number", n, "style", "merge", "head_sha", seen[:12]),
+		"no head_sha":    r.args("number", n, "style", "merge"),
+		"force style":    r.args("number", n, "style", "manually-merged", "head_sha", seen),
+		"force_merge":    r.args("number", n, "style", "merge", "head_sha", seen, "force_merge", true),
+		"no style":       r.args("number", n, "head_sha", seen),
+		"zero number":    r.args("number", 0, "style", "merge", "head_sha", seen),
 	} {
 		if res := a.toolCall(t, tok, "merge_pull_request", args); res.Status != http.StatusBadRequest {
 			t.Errorf("merge_pull_request(%s) = %d %s, want 400", name, res.Status, res.Body)

@@ -152,7 +152,7 @@ func resultText(res map[string]any) string {
 	content, _ := res["content"].([]any)
 	for _, c := range content {
 		if m, ok := c.(map[string]any); ok {
-			b.WriteString(fmt.Sprint(m["text"]))
+			fmt.Fprint(&b, m["text"])
 		}
 	}
 	return b.String()

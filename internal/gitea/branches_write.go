@@ -84,16 +84,7 @@ func (c *Client) resolveCommit(ctx context.Context, p, ref string) (string, erro
 // default branch, a protected branch and the target of an open pull
 // request with ErrForbidden; an unknown branch is ErrNotFound.
 func (c *Client) DeleteBranch(ctx context.Context, owner, repo, name string) error {
-	p, err := repoPath(owner, repo)
-	if err != nil {
-		return err
-	}
-	escaped, err := escapeGitRef("name", name, false)
-	if err != nil {
-		return err
-	}
-	_, err = c.send(ctx, http.MethodDelete, "DELETE /api/v1/repos/{owner}/{repo}/branches/{branch}", p+"/branches/"+escaped, nil, nil, nil)
-	return err
+	return c.deleteRef(ctx, owner, repo, "branches", name)
 }
 
 // CreateTag creates tag t.Name in owner/repo at t.Target, annotated when
@@ -132,6 +123,11 @@ func (c *Client) CreateTag(ctx context.Context, owner, repo string, t TagCreate)
 // is ErrConflict (delete the release instead); an unknown tag is
 // ErrNotFound; a protected tag the user may not delete is ErrInvalidRequest.
 func (c *Client) DeleteTag(ctx context.Context, owner, repo, name string) error {
+	return c.deleteRef(ctx, owner, repo, "tags", name)
+}
+
+// deleteRef deletes the branch or tag name; kind is "branches" or "tags".
+func (c *Client) deleteRef(ctx context.Context, owner, repo, kind, name string) error {
 	p, err := repoPath(owner, repo)
 	if err != nil {
 		return err
@@ -140,7 +136,7 @@ func (c *Client) DeleteTag(ctx context.Context, owner, repo, name string) error 
 	if err != nil {
 		return err
 	}
-	_, err = c.send(ctx, http.MethodDelete, "DELETE /api/v1/repos/{owner}/{repo}/tags/{tag}", p+"/tags/"+escaped, nil, nil, nil)
+	_, err = c.send(ctx, http.MethodDelete, "DELETE /api/v1/repos/{owner}/{repo}/"+kind+"/{name}", p+"/"+kind+"/"+escaped, nil, nil, nil)
 	return err
 }
 

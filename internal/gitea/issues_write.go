@@ -81,7 +81,7 @@ func (c *Client) CreateIssue(ctx context.Context, owner, repo string, in IssueCr
 			return nil, err
 		}
 	}
-	body := createIssueBody{Title: in.Title, Body: in.Body, Labels: in.Labels, Milestone: in.Milestone, Assignees: in.Assignees}
+	body := createIssueBody(in)
 	var is Issue
 	if _, err := c.send(ctx, http.MethodPost, op, p+"/issues", nil, body, &is); err != nil {
 		return nil, err

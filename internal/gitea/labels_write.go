@@ -59,7 +59,7 @@ func (c *Client) CreateLabel(ctx context.Context, owner, repo string, in LabelCr
 	if err := checkLabelDescription(in.Description); err != nil {
 		return nil, err
 	}
-	body := createLabelBody{Name: in.Name, Color: in.Color, Description: in.Description, Exclusive: in.Exclusive}
+	body := createLabelBody(in)
 	var l Label
 	if _, err := c.send(ctx, http.MethodPost, op, p+"/labels", nil, body, &l); err != nil {
 		return nil, err
@@ -248,7 +248,7 @@ func (c *Client) CreateMilestone(ctx context.Context, owner, repo string, in Mil
 	if err := checkDueOn(in.DueOn, false); err != nil {
 		return nil, err
 	}
-	body := createMilestoneBody{Title: in.Title, Description: in.Description, DueOn: in.DueOn}
+	body := createMilestoneBody(in)
 	var m Milestone
 	if _, err := c.send(ctx, http.MethodPost, op, p+"/milestones", nil, body, &m); err != nil {
 		return nil, err

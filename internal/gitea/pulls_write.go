@@ -21,8 +21,8 @@ var (
 	ErrNotMergeable = errors.New("gitea refused to merge the pull request")
 )
 
-// staleHead is the kind of the error for a merge refused over a moved head.
-var staleHead = fmt.Errorf("%w (%w)", ErrStaleHead, ErrConflict)
+// errStaleHead is the kind of the error for a merge refused over a moved head.
+var errStaleHead = fmt.Errorf("%w (%w)", ErrStaleHead, ErrConflict)
 
 // Limits on pull request writes, checked before any request is sent.
 const (
@@ -291,7 +291,7 @@ func (c *Client) MergePullRequest(ctx context.Context, owner, repo string, numbe
 	// Gitea's answer says why only in its body, which is not read: the
 	// pull request is looked at again to tell a moved head apart.
 	if pr, rerr := c.PullRequest(ctx, owner, repo, number); rerr == nil && !pr.Merged && pr.Head.SHA != "" && !strings.EqualFold(pr.Head.SHA, head) {
-		return &APIError{Op: op, Status: apiErr.Status, kind: staleHead}
+		return &APIError{Op: op, Status: apiErr.Status, kind: errStaleHead}
 	}
 	return pullStatusKind(err, http.StatusMethodNotAllowed, ErrNotMergeable)
 }

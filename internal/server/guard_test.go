@@ -181,7 +181,7 @@ func TestClientsByAccessLevel(t *testing.T) {
 // connection, in any spelling of the header's name.
 func TestConnectionToolsets(t *testing.T) {
 	for _, target := range []string{"/mcp/tools?toolsets=repos,Issues", "/mcp/tools"} {
-		r := httptest.NewRequest("GET", target, nil)
+		r := httptest.NewRequestWithContext(t.Context(), "GET", target, nil)
 		if !strings.Contains(target, "?") {
 			r.Header.Set("x-mcp-toolsets", "repos, issues")
 		}
@@ -189,7 +189,7 @@ func TestConnectionToolsets(t *testing.T) {
 			t.Errorf("toolsets of %s = %v", target, got)
 		}
 	}
-	if got := requestToolsets(httptest.NewRequest("GET", "/mcp/tools", nil)); got != nil {
+	if got := requestToolsets(httptest.NewRequestWithContext(t.Context(), "GET", "/mcp/tools", nil)); got != nil {
 		t.Errorf("toolsets without header = %v, want nil (no narrowing)", got)
 	}
 }

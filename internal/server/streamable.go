@@ -138,7 +138,7 @@ func (w *refusingWriter) decide() {
 	w.decided = true
 	if err := w.slot.get(); err != nil {
 		w.refused = true
-		h := w.ResponseWriter.Header()
+		h := w.Header()
 		h.Del("Content-Type")
 		h.Del("Connection")
 		auth.WriteError(w.ResponseWriter, err, w.challenge)
