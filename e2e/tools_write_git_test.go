@@ -597,8 +597,8 @@ func TestWriteGitConfirmQuestions(t *testing.T) {
 		args map[string]any
 		want []tools.RepoName
 	}{
-		{notes(), nil},
-		{notes("name", "copy"), nil},
+		{notes(), []tools.RepoName{{}}}, // the caller's own account, name unknown
+		{notes("name", "copy"), []tools.RepoName{{Repo: "copy"}}},
 		{notes("organization", "acme"), []tools.RepoName{{Owner: "acme"}}},
 		{notes("organization", "acme", "name", "copy"), []tools.RepoName{{Owner: "acme", Repo: "copy"}}},
 	}

@@ -342,3 +342,35 @@ func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	return http.DefaultTransport.RoundTrip(r)
 }
+
+// TestWhitelistCoversAForksDestination: a fork writes where it lands, so
+// the caller's own account (or the organization) must be listed as well as
+// the source.
+func TestWhitelistCoversAForksDestination(t *testing.T) {
+	g := needGitea(t)
+	repo := freshRepo(t, g, testgitea.AliceName, "wforksrc")
+	if err := g.AddCollaborator(t.Context(), "alice", repo, "bob", "read"); err != nil {
+		t.Fatal(err)
+	}
+	fork := map[string]any{"owner": "alice", "repo": repo}
+	a := startAegisFor(t, g, writeScopes, "WRITE_MODE=true", "WRITE_REPOSITORY_WHITELIST=alice/"+repo)
+	bob := a.token(t, g, testgitea.BobName, writeScopes).AccessToken
+	res := a.toolCall(t, bob, "fork_repository", fork)
+	if res.Status != http.StatusForbidden || !strings.Contains(res.Body, "bob/* are not allowed") {
+		t.Errorf("a fork into bob's unlisted account = %d %s", res.Status, res.Body)
+	}
+	if err := g.AdminGet(t.Context(), "/api/v1/repos/bob/"+repo, http.StatusNotFound, nil); err != nil {
+		t.Errorf("the refused fork exists: %v", err)
+	}
+
+	b := startAegisFor(t, g, writeScopes, "WRITE_MODE=true", "WRITE_REPOSITORY_WHITELIST=alice/"+repo+",bob/*")
+	bob = b.token(t, g, testgitea.BobName, writeScopes).AccessToken
+	mustCall(t, b, bob, "fork_repository", fork)
+	if err := g.AdminGet(t.Context(), "/api/v1/repos/bob/"+repo, http.StatusOK, nil); err != nil {
+		t.Errorf("the allowed fork: %v", err)
+	}
+	// bob's seeded repositories are listed by other tests: leave them as they were.
+	if err := g.AdminDo(t.Context(), http.MethodDelete, "/api/v1/repos/bob/"+repo, "", nil, http.StatusNoContent, nil); err != nil {
+		t.Fatal(err)
+	}
+}

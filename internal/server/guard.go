@@ -96,7 +96,7 @@ func (s *Server) pipeline(ctx context.Context, c toolCall) (*mcp.CallToolResult,
 		return nil, refuseInternal()
 	}
 	if t.Access != tools.Read {
-		if ref := s.writeAllowed(call.Target); ref != nil {
+		if ref := s.writeAllowed(call.Target, p); ref != nil {
 			return nil, ref
 		}
 	}
@@ -166,8 +166,9 @@ func (s *Server) visibleTools(p *auth.Principal, via channel) []*tools.Tool {
 }
 
 // writeAllowed checks a write's target, and every repository it reaches,
-// against WRITE_REPOSITORY_WHITELIST.
-func (s *Server) writeAllowed(t tools.Target) *refusal {
+// against WRITE_REPOSITORY_WHITELIST; a related repository without an
+// owner is in p's own account.
+func (s *Server) writeAllowed(t tools.Target, p *auth.Principal) *refusal {
 	if t.Owner == "" || t.Repo == "" { // a write must name its repository: doubt refuses
 		return refuse(http.StatusForbidden, "repository_not_writable", "this write names no repository, so this server cannot check it: refused")
 	}
@@ -175,6 +176,9 @@ func (s *Server) writeAllowed(t tools.Target) *refusal {
 		return nil
 	}
 	for _, r := range t.Repos() {
+		if r.Owner == "" {
+			r.Owner = p.Login
+		}
 		if !s.writable(r) {
 			return refuse(http.StatusForbidden, "repository_not_writable",
 				fmt.Sprintf("writes to %s are not allowed on this server: it is not in WRITE_REPOSITORY_WHITELIST", r))

@@ -135,16 +135,19 @@ func TestWhitelist(t *testing.T) {
 		{target: tools.Target{Owner: "alice", Repo: "notes", Related: []tools.RepoName{{Owner: "bob"}}}, want: "bob/*"},
 		{target: tools.Target{Owner: "alice", Repo: "notes", Related: []tools.RepoName{{Owner: "acme"}}}},
 		{target: tools.Target{Owner: "alice", Repo: "notes", Related: []tools.RepoName{{Owner: "alice"}}}, want: "alice/*"},
+		// a fork into the caller's own account: bob's account is not listed
+		{target: tools.Target{Owner: "alice", Repo: "notes", Related: []tools.RepoName{{Repo: "notes"}}}, want: "bob/notes"},
 	}
-	if ref := s.writeAllowed(tools.Target{}); ref == nil || !strings.Contains(ref.text, "names no repository") {
+	bob := auth.NewPrincipal("2", "bob", gitea.ScopeSet{}, "tok")
+	if ref := s.writeAllowed(tools.Target{}, bob); ref == nil || !strings.Contains(ref.text, "names no repository") {
 		t.Errorf("writeAllowed(no repository) = %+v, want a refusal", ref)
 	}
 	allowAll := gateServer(t, func(c *config.Config) { c.WriteMode, c.WriteAllowAllTokenRepos = true, true })
-	if ref := allowAll.writeAllowed(tools.Target{Owner: "alice"}); ref == nil {
+	if ref := allowAll.writeAllowed(tools.Target{Owner: "alice"}, bob); ref == nil {
 		t.Error("WRITE_ALLOW_ALL_TOKEN_REPOS let a write without a repository through")
 	}
 	for _, tt := range tests {
-		ref := s.writeAllowed(tt.target)
+		ref := s.writeAllowed(tt.target, bob)
 		switch {
 		case tt.want == "" && ref != nil:
 			t.Errorf("writeAllowed(%+v) = %q, want allowed", tt.target, ref.text)

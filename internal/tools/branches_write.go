@@ -138,12 +138,9 @@ type forkRepositoryIn struct {
 // org/name; without a name, the name is the original's as Gitea resolves it
 // (a renamed repository's current name, not necessarily the repo argument),
 // so it counts as unknown and only an "org/*" rule covers it. Without an
-// organization the fork lands in the caller's own account, whose name the
-// call does not know: nothing is added, and only the source is checked.
+// organization the fork lands in the caller's own account, which the
+// pipeline fills in (an empty Owner).
 func (in forkRepositoryIn) relatedRepos() []RepoName {
-	if in.Organization == "" {
-		return nil
-	}
 	return []RepoName{{Owner: in.Organization, Repo: in.Name}}
 }
 

@@ -24,8 +24,7 @@ func repoWriteTools() []*Tool {
 
 var gitWriteScopes = []gitea.Scope{gitea.ScopeWriteRepository}
 
-// CommitOpts are the commit fields every file write shares (exported, as
-// the Target walk skips unexported embedded structs): an empty
+// CommitOpts are the commit fields every file write shares: an empty
 // message lets Gitea write one, an empty branch is the default branch, and
 // new_branch is created from branch to commit on. Their names are
 // self-explanatory enough to go without descriptions in tools/list. Branch

@@ -25,7 +25,8 @@ type Target struct {
 
 // RepoName names a repository. An empty Repo stands for some repository of
 // Owner whose name the call does not know beforehand, which only an
-// "owner/*" rule covers.
+// "owner/*" rule covers; an empty Owner, in Related only, stands for the
+// caller's own account.
 type RepoName struct{ Owner, Repo string }
 
 func (r RepoName) String() string {
