@@ -75,7 +75,7 @@ func asAuthError(err error) *auth.Error {
 func (s *Server) requireAuth(path string, next http.Handler) http.Handler {
 	ch := s.challenge(path)
 	withTokenInfo := sdkauth.RequireBearerToken(func(_ context.Context, _ string, r *http.Request) (*sdkauth.TokenInfo, error) {
-		return tokenInfo(auth.PrincipalFrom(r.Context()), &refusalSlot{}), nil
+		return tokenInfo(auth.PrincipalFrom(r.Context()), newRequestInfo(transportAt(path), r)), nil
 	}, &sdkauth.RequireBearerTokenOptions{AllowMissingExpiration: true, ClockSkew: auth.DefaultClockSkew})(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.authn.authenticate(r)
@@ -93,6 +93,28 @@ func (s *Server) requireAuth(path string, next http.Handler) http.Handler {
 		}
 		withTokenInfo.ServeHTTP(w, r)
 	})
+}
+
+// newRequestInfo describes r, which came in through transport.
+func newRequestInfo(transport string, r *http.Request) *requestInfo {
+	info := &requestInfo{transport: transport, requestID: r.Header.Get("X-Request-ID"), remoteAddr: r.RemoteAddr}
+	if transport == "streamable" {
+		info.refusal = &refusalSlot{}
+	}
+	return info
+}
+
+// transportAt names the transport served at path.
+func transportAt(path string) string {
+	switch path {
+	case pathMCP:
+		return "streamable"
+	case pathSSE:
+		return "sse"
+	case pathToolCall:
+		return "tool_call"
+	}
+	return "tools_list"
 }
 
 // challenge describes the endpoint at path for WWW-Authenticate.

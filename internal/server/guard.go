@@ -28,6 +28,8 @@ type toolCall struct {
 
 // channel is what the connection a call or a listing comes through offers.
 type channel struct {
+	request requestInfo
+	session string // the MCP session id, if the transport has sessions
 	// toolsets narrows the server's areas for this connection; nil means
 	// no narrowing. It can never widen them.
 	toolsets []tools.Area
@@ -66,7 +68,7 @@ func (s *Server) runCall(ctx context.Context, c toolCall) (*mcp.CallToolResult, 
 		outcome = "asked_to_confirm"
 	}
 	s.log.Info("tool call", "tool", c.name, "caller", c.principal, "outcome", outcome,
-		"duration_ms", time.Since(start).Milliseconds())
+		"transport", c.via.request.transport, "request_id", c.via.request.requestID, "duration_ms", time.Since(start).Milliseconds())
 	return res, ref
 }
 

@@ -250,7 +250,7 @@ func (s *Server) serveSSEMessage(w http.ResponseWriter, r *http.Request) {
 		} else {
 			delete(h, toolsetsHeader)
 		}
-		req.Extra = &mcp.RequestExtra{TokenInfo: tokenInfo(p, nil), Header: h}
+		req.Extra = &mcp.RequestExtra{TokenInfo: tokenInfo(p, newRequestInfo("sse", r)), Header: h}
 	}
 	select {
 	case sess.incoming <- msg:

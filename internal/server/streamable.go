@@ -78,8 +78,11 @@ func mcpRequestSlot(r *http.Request) (*refusalSlot, bool) {
 	if ti == nil {
 		return nil, false
 	}
-	slot, ok := ti.Extra[refusalKey].(*refusalSlot)
-	return slot, ok
+	info, ok := ti.Extra[requestKey].(*requestInfo)
+	if !ok || info.refusal == nil {
+		return nil, false
+	}
+	return info.refusal, true
 }
 
 // refusalSlot hands the pipeline's authentication or scope refusal of a

@@ -62,7 +62,8 @@ func (s *Server) serveToolCall(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_arguments", `"arguments" must be a JSON object`)
 		return
 	}
-	via := channel{toolsets: requestToolsets(r)} // a plain HTTP call cannot ask the human
+	// A plain HTTP call cannot ask the human.
+	via := channel{toolsets: requestToolsets(r), request: *newRequestInfo("tool_call", r)}
 	res, ref := s.runCall(r.Context(), toolCall{principal: auth.PrincipalFrom(r.Context()), name: name, args: req.Arguments, via: via})
 	if ref != nil {
 		s.writeRefusal(w, ref, pathToolCall)
