@@ -109,6 +109,9 @@ func startAegis(t *testing.T, g *testgitea.Gitea, app *testgitea.OAuthApp, extra
 		if err := <-done; err != nil {
 			t.Errorf("Serve: %v", err)
 		}
+		if err := srv.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
 		for _, secret := range []string{app.ClientSecret} {
 			if strings.Contains(a.logs.String(), secret) {
 				t.Error("the server logged the OAuth client secret")

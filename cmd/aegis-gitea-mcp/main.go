@@ -6,6 +6,7 @@
 //	aegis-gitea-mcp [serve] [--env-file FILE] [--listen HOST:PORT]
 //	aegis-gitea-mcp stdio [--env-file FILE]
 //	aegis-gitea-mcp config check [--env-file FILE] [--listen HOST:PORT]
+//	aegis-gitea-mcp audit verify PATH...
 //	aegis-gitea-mcp version | --version
 //
 // Exit status: 0 on success, 1 on a runtime failure, 2 on bad configuration
@@ -36,6 +37,7 @@ const usage = `Usage:
   aegis-gitea-mcp [serve] [--env-file FILE] [--listen HOST:PORT]   run the HTTP server (default)
   aegis-gitea-mcp stdio [--env-file FILE]                           serve MCP on stdin/stdout (OAUTH_MODE=false, GITEA_TOKEN)
   aegis-gitea-mcp config check [--env-file FILE] [--listen ...]     validate and print the configuration
+  aegis-gitea-mcp audit verify PATH...                              check an audit log's hash chain (exit 1 names the first bad line)
   aegis-gitea-mcp version                                           print the version
 
 Configuration comes from the environment and ./.env (see .env.example).
@@ -71,6 +73,12 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 			return exitConfig
 		}
 		return configCheck(args[1:], environ, stdout, stderr)
+	case "audit":
+		if len(args) == 0 || args[0] != "verify" {
+			fmt.Fprint(stderr, "aegis-gitea-mcp audit: want \"audit verify PATH...\"\n\n"+usage)
+			return exitConfig
+		}
+		return auditVerify(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "aegis-gitea-mcp %s (%s)\n", buildVersion(), runtime.Version())
 		return exitOK
@@ -111,7 +119,7 @@ func configCheck(args, environ []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	// The server checks what only it knows (the toolset names).
-	if _, err := server.New(server.Options{Config: cfg, Logger: slog.New(slog.DiscardHandler), Version: buildVersion()}); err != nil {
+	if err := server.Check(cfg); err != nil {
 		return reportNewError(err, stderr)
 	}
 	if _, err := cfg.WriteTo(stdout); err != nil {
@@ -152,6 +160,7 @@ func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
 	if srv == nil {
 		return code
 	}
+	defer closeServer(srv, log)
 	if err := srv.Preflight(ctx); err != nil {
 		log.Error("cannot start", "error", err.Error())
 		return exitFailure
@@ -170,11 +179,19 @@ func stdio(ctx context.Context, args, environ []string, stderr io.Writer) int {
 	if srv == nil {
 		return code
 	}
+	defer closeServer(srv, log)
 	if err := srv.ServeStdio(ctx, os.Stdin, os.Stdout); err != nil && !errors.Is(err, context.Canceled) {
 		log.Error("stdio session failed", "error", err.Error())
 		return exitFailure
 	}
 	return exitOK
+}
+
+// closeServer releases what the server opened once it stopped.
+func closeServer(srv *server.Server, log *slog.Logger) {
+	if err := srv.Close(); err != nil {
+		log.Error("closing the audit log", "error", err.Error())
+	}
 }
 
 // buildVersion is the -ldflags version, else the module version `go install`

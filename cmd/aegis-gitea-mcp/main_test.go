@@ -2,8 +2,12 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/audit"
 )
 
 func runCLI(t *testing.T, environ []string, args ...string) (code int, stdout, stderr string) {
@@ -80,5 +84,41 @@ func TestCommands(t *testing.T) {
 				t.Errorf("run(%q) = %d, %q; want %d, %q", tt.args, code, stdout+stderr, tt.wantCode, tt.wantOutput)
 			}
 		})
+	}
+}
+
+// TestAuditVerify: the command passes an intact log and names the first
+// bad line of a tampered one.
+func TestAuditVerify(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.log")
+	l, err := audit.Open(audit.Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := l.Record(audit.Event{Kind: audit.KindToolInvocation, Tool: "get_me", Outcome: audit.OutcomeOK}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := runCLI(t, nil, "audit", "verify", path); code != 0 || !strings.Contains(stdout, "intact: 3 records") {
+		t.Fatalf("verify intact log: exit %d, %q %q", code, stdout, stderr)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(data), "\n")
+	lines[1] = strings.Replace(lines[1], `"tool":"get_me"`, `"tool":"get_mf"`, 1) // edit the second record
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, _ := runCLI(t, nil, "audit", "verify", path); code != 1 || !strings.Contains(stdout, "audit.log:2") {
+		t.Errorf("verify tampered log: exit %d, %q; want 1 naming line 2", code, stdout)
+	}
+	if code, _, _ := runCLI(t, nil, "audit", "verify"); code != 2 {
+		t.Errorf("verify without a path: exit %d, want 2", code)
 	}
 }

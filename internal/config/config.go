@@ -87,6 +87,20 @@ type Config struct {
 	Toolsets []string
 	// MaxWriteBytes bounds the arguments of one write call.
 	MaxWriteBytes int
+	// PolicyFile is the YAML policy file that narrows what tools may touch;
+	// empty means the built-in default (everything the other gates allow).
+	PolicyFile string
+	// AuditLog is where the audit log is written: a file path, "-" for
+	// standard output, or empty for no audit log.
+	AuditLog string
+	// AuditFsync makes a write's intent record durable before the write is
+	// sent to Gitea.
+	AuditFsync bool
+	// AuditFailOpen lets reads go on when the audit log cannot be written;
+	// writes are refused then whatever it says.
+	AuditFailOpen bool
+	// AuditMaxBytes rotates the audit log file past this size; 0 never.
+	AuditMaxBytes int64
 	// AllowNonLoopbackSharedToken lets the shared-token mode listen on a
 	// non-loopback address.
 	AllowNonLoopbackSharedToken bool
@@ -263,6 +277,11 @@ func (l *loader) build() *Config {
 	cfg.SecretMasking = l.oneOf("SECRET_MASKING", "mask", "mask", "block", "off")
 	cfg.MaxToolOutputBytes = l.intRange("MAX_TOOL_OUTPUT_BYTES", 64<<10, 4<<10, 1<<20)
 	l.writeGates(cfg)
+	cfg.PolicyFile, _ = l.lookup("POLICY_FILE_PATH")
+	cfg.AuditLog, _ = l.lookup("AUDIT_LOG_PATH")
+	cfg.AuditFsync = l.boolean("AUDIT_FSYNC", true)
+	cfg.AuditFailOpen = l.oneOf("AUDIT_FAIL_MODE", "closed", "closed", "open") == "open"
+	cfg.AuditMaxBytes = int64(l.intRange("AUDIT_MAX_BYTES", 100<<20, 0, 1<<30))
 	if !cfg.OAuthMode && cfg.ListenAddr != "" && !IsLoopbackAddr(cfg.ListenAddr) && !cfg.AllowNonLoopbackSharedToken {
 		l.problem("LISTEN_ADDR", "must be a loopback address when OAUTH_MODE=false: the shared token would let anyone who reaches the server act as its owner (set ALLOW_NON_LOOPBACK_SHARED_TOKEN=true to override)")
 	}

@@ -46,6 +46,11 @@ func (c *Config) Settings() []Setting {
 		{"CONFIRM_DESTRUCTIVE", strconv.FormatBool(c.ConfirmDestructive)},
 		{"TOOLSETS", strings.Join(c.Toolsets, ",")},
 		{"MAX_WRITE_BYTES", strconv.Itoa(c.MaxWriteBytes)},
+		{"POLICY_FILE_PATH", c.PolicyFile},
+		{"AUDIT_LOG_PATH", c.AuditLog},
+		{"AUDIT_FSYNC", strconv.FormatBool(c.AuditFsync)},
+		{"AUDIT_FAIL_MODE", map[bool]string{true: "open", false: "closed"}[c.AuditFailOpen]},
+		{"AUDIT_MAX_BYTES", strconv.FormatInt(c.AuditMaxBytes, 10)},
 	}
 }
 

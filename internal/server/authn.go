@@ -83,6 +83,7 @@ func (s *Server) requireAuth(path string, next http.Handler) http.Handler {
 			if err.Status >= 500 {
 				s.log.Warn("cannot verify a token", "path", r.URL.Path, "reason", err.Error())
 			}
+			s.recordAuthRefusal(r, path, err)
 			auth.WriteError(w, err, ch)
 			return
 		}

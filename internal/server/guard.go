@@ -13,6 +13,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/audit"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/auth"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/tools"
@@ -57,7 +58,15 @@ type answer struct {
 // Gitea; anything that goes wrong inside the tool is an IsError result.
 func (s *Server) runCall(ctx context.Context, c toolCall) (*mcp.CallToolResult, *refusal) {
 	start := time.Now()
-	res, ref := s.pipeline(ctx, c)
+	e := s.callEvent(c)
+	res, call, ref := s.pipeline(ctx, c, &e)
+	write := call != nil && call.Tool.Access != tools.Read
+	if err := s.recordOutcome(e, write, call, ref, time.Since(start)); err != nil {
+		s.log.Error("audit log write failed", "error", err.Error())
+		if !write && ref == nil && !s.cfg.AuditFailOpen { // a read whose record failed is withheld
+			res, ref = nil, auditUnavailable()
+		}
+	}
 	outcome := "ok"
 	switch {
 	case ref != nil:
@@ -72,20 +81,23 @@ func (s *Server) runCall(ctx context.Context, c toolCall) (*mcp.CallToolResult, 
 	return res, ref
 }
 
-func (s *Server) pipeline(ctx context.Context, c toolCall) (*mcp.CallToolResult, *refusal) {
+// pipeline runs c's checks in order and then the tool, completing e, the
+// call's audit record, as it learns more. call is nil when the call was
+// refused before it was bound.
+func (s *Server) pipeline(ctx context.Context, c toolCall, e *audit.Event) (*mcp.CallToolResult, *tools.Call, *refusal) {
 	p := c.principal
 	if p == nil { // every transport authenticates first; doubt refuses
-		return nil, refuseAuth(auth.ErrNoToken)
+		return nil, nil, refuseAuth(auth.ErrNoToken)
 	}
 	t, ref := s.offered(c.name, c.via)
 	if ref != nil {
-		return nil, ref
+		return nil, nil, ref
 	}
 	if !t.Allowed(p.Scopes) {
-		return nil, refuseAuth(s.insufficientScope(p, t))
+		return nil, nil, refuseAuth(s.insufficientScope(p, t))
 	}
 	if t.Access != tools.Read && len(c.args) > s.cfg.MaxWriteBytes {
-		return nil, refuse(http.StatusRequestEntityTooLarge, "write_too_large",
+		return nil, nil, refuse(http.StatusRequestEntityTooLarge, "write_too_large",
 			fmt.Sprintf("the arguments are %d bytes, over this server's %d-byte limit for one write (MAX_WRITE_BYTES): split the change",
 				len(c.args), s.cfg.MaxWriteBytes))
 	}
@@ -93,27 +105,50 @@ func (s *Server) pipeline(ctx context.Context, c toolCall) (*mcp.CallToolResult,
 	if err != nil {
 		var argErr *tools.ArgumentError
 		if errors.As(err, &argErr) {
-			return nil, refuse(http.StatusBadRequest, "invalid_arguments", argErr.Error())
+			return nil, nil, refuse(http.StatusBadRequest, "invalid_arguments", argErr.Error())
 		}
-		return nil, refuseInternal()
+		return nil, nil, refuseInternal()
 	}
+	bound(e, call)
 	if t.Access != tools.Read {
 		if ref := s.writeAllowed(call.Target, p); ref != nil {
-			return nil, ref
+			return nil, call, ref
 		}
 	}
-	// Policy, rate limits and the audit record hook in here, once each.
+	// Policy and rate limits hook in here, once each.
 	if t.Access == tools.Destructive && s.cfg.ConfirmDestructive {
 		if res, confirmed := s.confirm.check(p, call, c.via.answer); !confirmed {
-			return res, nil
+			e.Outcome = "not_confirmed"
+			if res.InputRequests != nil {
+				e.Outcome = "confirmation_asked"
+			}
+			return res, call, nil
 		}
+	}
+	if t.Access == tools.Read {
+		if err := s.auditReady(); err != nil {
+			return nil, call, auditUnavailable()
+		}
+	} else if err := s.recordIntent(*e); err != nil { // nothing is sent that is not on record
+		s.log.Error("audit log write failed: write refused", "error", err.Error())
+		return nil, call, auditUnavailable()
 	}
 	res, err := call.Run(ctx, s.clientFor(t, p), s.toolOpts)
 	if err != nil {
 		s.log.Error("tool failed", "tool", t.Name, "error", err.Error())
-		return nil, refuseInternal()
+		return nil, call, refuseInternal()
 	}
-	return res, nil
+	e.Outcome = audit.OutcomeOK
+	if res.IsError {
+		e.Outcome = audit.OutcomeToolError
+	}
+	return res, call, nil
+}
+
+// auditUnavailable refuses a call that cannot be put on record.
+func auditUnavailable() *refusal {
+	return refuse(http.StatusServiceUnavailable, "audit_unavailable",
+		"this server cannot write its audit log right now, so it runs nothing it cannot record: retry later, and tell the operator")
 }
 
 // clientFor returns the Gitea client a tool of t's access level gets: a

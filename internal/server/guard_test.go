@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -194,5 +195,32 @@ func TestConnectionToolsets(t *testing.T) {
 	}
 	if got := requestToolsets(httptest.NewRequestWithContext(t.Context(), "GET", "/mcp/tools", nil)); got != nil {
 		t.Errorf("toolsets without header = %v, want nil (no narrowing)", got)
+	}
+}
+
+// TestAuditFailsClosed: when the audit log cannot be written (here it was
+// closed under the server), writes are refused before anything is sent,
+// reads follow AUDIT_FAIL_MODE, and readiness says why.
+func TestAuditFailsClosed(t *testing.T) {
+	p := auth.NewPrincipal("1", "alice", gitea.ParseGrant("write:issue").Scopes, "tok")
+	args := json.RawMessage(`{"owner":"alice","repo":"notes"}`)
+	for _, failOpen := range []bool{false, true} {
+		s := gateServer(t, func(c *config.Config) {
+			c.WriteMode, c.WriteAllowAllTokenRepos, c.AuditFailOpen = true, true, failOpen
+			c.AuditLog = filepath.Join(t.TempDir(), "audit.log")
+		})
+		if err := s.audit.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, ref := s.runCall(t.Context(), toolCall{principal: p, name: "write_note", args: args}); ref == nil || ref.code != "audit_unavailable" {
+			t.Errorf("failOpen=%v: a write with a broken audit log = %+v, want audit_unavailable", failOpen, ref)
+		}
+		_, ref := s.runCall(t.Context(), toolCall{principal: p, name: "read_note", args: args})
+		if refused := ref != nil && ref.code == "audit_unavailable"; refused == failOpen {
+			t.Errorf("failOpen=%v: a read with a broken audit log refused=%v", failOpen, refused)
+		}
+		if st := s.ready.probe(t.Context()); st.Ready || !strings.Contains(st.Reason, "audit log") {
+			t.Errorf("readiness with a broken audit log = %+v", st)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/audit"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/auth"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
 )
@@ -22,6 +23,7 @@ type readiness struct {
 	oauth bool
 	gate  *versionGate   // OAuth mode only
 	keys  *auth.Verifier // OAuth mode only: its signing keys must be loaded
+	audit *audit.Log     // when AUDIT_LOG_PATH is set: it must accept records
 	now   func() time.Time
 
 	mu        sync.Mutex
@@ -55,6 +57,9 @@ func (r *readiness) probe(ctx context.Context) readyState {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	st := readyState{Discovery: r.discovery != nil}
+	if r.audit != nil && r.audit.Healthy() != nil {
+		return st.notReady("the audit log cannot be written")
+	}
 	v, err := r.gitea.Version(ctx)
 	if err != nil {
 		return st.notReady("gitea " + reasonFor(err))

@@ -15,6 +15,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/audit"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/auth"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/config"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
@@ -64,6 +65,7 @@ type Server struct {
 	areas    []tools.Area  // the toolsets this server offers
 	scopes   []gitea.Scope // what a token needs for every offered tool
 	confirm  *confirmations
+	audit    *audit.Log // nil without AUDIT_LOG_PATH
 	hosts    []string // allowed Host names
 	origins  []string // allowed browser origins
 }
@@ -94,6 +96,13 @@ func New(opts Options) (*Server, error) {
 		now = time.Now
 	}
 	s.confirm = newConfirmations(now)
+	var err error
+	if s.audit, err = openAudit(cfg.AuditLog, cfg.AuditMaxBytes, now); err != nil {
+		return nil, &config.Error{Problems: []config.Problem{{Var: "AUDIT_LOG_PATH", Message: "cannot open the audit log: " + err.Error()}}}
+	}
+	if s.audit != nil && s.audit.RecoveredTornTail() {
+		s.log.Warn("the audit log ended with a torn line (a crash during a write); it was set aside and the chain continues in a new file")
+	}
 	if s.gitea == nil {
 		var err error
 		s.gitea, err = gitea.NewEndpoint(gitea.Options{
@@ -105,7 +114,7 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("server: %w", err)
 		}
 	}
-	s.ready = &readiness{gitea: s.gitea, oauth: cfg.OAuthMode, now: time.Now}
+	s.ready = &readiness{gitea: s.gitea, oauth: cfg.OAuthMode, audit: s.audit, now: time.Now}
 	if cfg.OAuthMode {
 		v, err := auth.NewVerifier(auth.VerifierOptions{
 			Gitea:             s.gitea,
@@ -132,22 +141,39 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// chooseAreas sets the toolsets this server offers from TOOLSETS (default
-// all), and the scopes its offered tools need. An unknown toolset is a
+// Check validates what only the server knows of cfg (the toolset names),
+// without opening or starting anything: a problem is a *config.Error.
+func Check(cfg *config.Config) error {
+	_, err := parseAreas(cfg)
+	return err
+}
+
+// parseAreas reads TOOLSETS (default all). An unknown toolset is a
 // configuration error.
-func (s *Server) chooseAreas() error {
-	s.areas = tools.Areas
-	if len(s.cfg.Toolsets) > 0 {
-		s.areas = nil
-		for _, name := range s.cfg.Toolsets {
-			a := tools.Area(strings.ToLower(name))
-			if !a.Valid() {
-				return &config.Error{Problems: []config.Problem{{Var: "TOOLSETS",
-					Message: fmt.Sprintf("%q is not a toolset; the toolsets are %v", name, tools.Areas)}}}
-			}
-			s.areas = append(s.areas, a)
-		}
+func parseAreas(cfg *config.Config) ([]tools.Area, error) {
+	if len(cfg.Toolsets) == 0 {
+		return tools.Areas, nil
 	}
+	var areas []tools.Area
+	for _, name := range cfg.Toolsets {
+		a := tools.Area(strings.ToLower(name))
+		if !a.Valid() {
+			return nil, &config.Error{Problems: []config.Problem{{Var: "TOOLSETS",
+				Message: fmt.Sprintf("%q is not a toolset; the toolsets are %v", name, tools.Areas)}}}
+		}
+		areas = append(areas, a)
+	}
+	return areas, nil
+}
+
+// chooseAreas sets the toolsets this server offers and the scopes its
+// offered tools need.
+func (s *Server) chooseAreas() error {
+	areas, err := parseAreas(s.cfg)
+	if err != nil {
+		return err
+	}
+	s.areas = areas
 	var offered []*tools.Tool
 	for _, t := range s.tools.Tools() {
 		if slices.Contains(s.areas, t.Area) && (t.Access == tools.Read || s.cfg.WriteMode) {
@@ -156,6 +182,15 @@ func (s *Server) chooseAreas() error {
 	}
 	s.scopes = tools.ScopesOf(offered)
 	return nil
+}
+
+// Close releases what New opened (the audit log). Call it once the server
+// has stopped serving.
+func (s *Server) Close() error {
+	if s.audit == nil {
+		return nil
+	}
+	return s.audit.Close()
 }
 
 // Preflight checks Gitea before serving. In OAuth mode it refuses a Gitea

@@ -151,7 +151,10 @@ type Call struct {
 	Args json.RawMessage
 	// Question asks the human to confirm a Destructive call; "" otherwise.
 	Question string
-	run      func(ctx context.Context, e *Env) (any, error)
+	// Failure is, once Run returned an IsError result, the tool's own error
+	// behind it, for the server's records; it never reaches the client.
+	Failure error
+	run     func(ctx context.Context, e *Env) (any, error)
 }
 
 // errWrongClient is a call handed a client its access level must not
@@ -171,6 +174,7 @@ func (c *Call) Run(ctx context.Context, client *gitea.Client, opts Options) (*mc
 	}
 	out, err := c.run(ctx, &Env{Client: client, opts: opts})
 	if err != nil {
+		c.Failure = err
 		return errorResult(err, t.Access), nil
 	}
 	data, err := json.Marshal(out)
