@@ -66,8 +66,8 @@ type Server struct {
 	scopes   []gitea.Scope // what a token needs for every offered tool
 	confirm  *confirmations
 	audit    *audit.Log // nil without AUDIT_LOG_PATH
-	hosts    []string // allowed Host names
-	origins  []string // allowed browser origins
+	hosts    []string   // allowed Host names
+	origins  []string   // allowed browser origins
 }
 
 // New builds a Server from opts.
