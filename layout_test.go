@@ -19,11 +19,12 @@ const module = "github.com/aegis-gitea/aegis-gitea-mcp/"
 // which makes the dependency direction a reviewed decision.
 var allowedImports = map[string][]string{
 	"cmd/aegis-gitea-mcp": {"internal/config", "internal/logging", "internal/server", "internal/audit"},
-	"internal/server":     {"internal/config", "internal/gitea", "internal/auth", "internal/tools", "internal/textsafe", "internal/audit"},
+	"internal/server":     {"internal/config", "internal/gitea", "internal/auth", "internal/tools", "internal/textsafe", "internal/audit", "internal/policy"},
 	"internal/auth":       {"internal/gitea"},
 	"internal/tools":      {"internal/gitea", "internal/textsafe"},
 	"internal/textsafe":   nil,
 	"internal/audit":      nil,
+	"internal/policy":     nil,
 	"internal/config":     nil,
 	"internal/gitea":      nil,
 	"internal/logging":    nil,

@@ -30,6 +30,7 @@ const toolScopes = "openid read:repository read:user read:issue"
 type aegis struct {
 	URL   string
 	App   *testgitea.OAuthApp
+	srv   *server.Server
 	clock *clock
 	logs  *syncBuffer
 }
@@ -98,6 +99,7 @@ func startAegis(t *testing.T, g *testgitea.Gitea, app *testgitea.OAuthApp, extra
 	if err != nil {
 		t.Fatal(err)
 	}
+	a.srv = srv
 	if err := srv.Preflight(t.Context()); err != nil {
 		t.Fatalf("Preflight: %v", err)
 	}

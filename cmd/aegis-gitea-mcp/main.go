@@ -7,6 +7,8 @@
 //	aegis-gitea-mcp stdio [--env-file FILE]
 //	aegis-gitea-mcp config check [--env-file FILE] [--listen HOST:PORT]
 //	aegis-gitea-mcp audit verify PATH...
+//	aegis-gitea-mcp policy check FILE
+//	aegis-gitea-mcp policy explain [--policy FILE] --tool T [--user U] [--repo O/R] [--path P]
 //	aegis-gitea-mcp version | --version
 //
 // Exit status: 0 on success, 1 on a runtime failure, 2 on bad configuration
@@ -38,6 +40,9 @@ const usage = `Usage:
   aegis-gitea-mcp stdio [--env-file FILE]                           serve MCP on stdin/stdout (OAUTH_MODE=false, GITEA_TOKEN)
   aegis-gitea-mcp config check [--env-file FILE] [--listen ...]     validate and print the configuration
   aegis-gitea-mcp audit verify PATH...                              check an audit log's hash chain (exit 1 names the first bad line)
+  aegis-gitea-mcp policy check FILE                                 validate a policy file (exit 2 names the line)
+  aegis-gitea-mcp policy explain --tool T [--user U] [--repo O/R] [--path P] [--policy FILE]
+                                                                    print the policy's decision and the rule that made it
   aegis-gitea-mcp version                                           print the version
 
 Configuration comes from the environment and ./.env (see .env.example).
@@ -79,6 +84,8 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 			return exitConfig
 		}
 		return auditVerify(args[1:], stdout, stderr)
+	case "policy":
+		return policyCommand(args, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "aegis-gitea-mcp %s (%s)\n", buildVersion(), runtime.Version())
 		return exitOK
@@ -161,6 +168,7 @@ func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
 		return code
 	}
 	defer closeServer(srv, log)
+	reloadOnHangup(ctx, srv)
 	if err := srv.Preflight(ctx); err != nil {
 		log.Error("cannot start", "error", err.Error())
 		return exitFailure
@@ -180,6 +188,7 @@ func stdio(ctx context.Context, args, environ []string, stderr io.Writer) int {
 		return code
 	}
 	defer closeServer(srv, log)
+	reloadOnHangup(ctx, srv)
 	if err := srv.ServeStdio(ctx, os.Stdin, os.Stdout); err != nil && !errors.Is(err, context.Canceled) {
 		log.Error("stdio session failed", "error", err.Error())
 		return exitFailure

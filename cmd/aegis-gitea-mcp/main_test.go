@@ -122,3 +122,40 @@ func TestAuditVerify(t *testing.T) {
 		t.Errorf("verify without a path: exit %d, want 2", code)
 	}
 }
+
+// TestPolicyCommands: policy check names the file and line of a mistake,
+// and policy explain prints the decision and its rule.
+func TestPolicyCommands(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(good, []byte("defaults: {write: deny}\nrepositories:\n  \"alice/notes\": {write: allow}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte("defaults: {write: deny}\ntools:\n  deny: [no_such_tool]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := runCLI(t, nil, "policy", "check", good); code != 0 || !strings.Contains(stdout, "valid") {
+		t.Errorf("policy check good = %d %q %q", code, stdout, stderr)
+	}
+	if code, _, stderr := runCLI(t, nil, "policy", "check", bad); code != 2 || !strings.Contains(stderr, "bad.yaml:3") || !strings.Contains(stderr, "no_such_tool") {
+		t.Errorf("policy check bad = %d %q, want 2 naming bad.yaml:3", code, stderr)
+	}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{args: []string{"--tool", "create_issue", "--user", "bob", "--repo", "alice/notes"}, want: "allow: bob create_issue"},
+		{args: []string{"--tool", "create_issue", "--user", "bob", "--repo", "bob/website"}, want: "deny: bob create_issue (write, toolset issues) in bob/website — rule defaults.write"},
+		{args: []string{"--tool", "get_issue", "--repo", "bob/website"}, want: "allow:"},
+	}
+	for _, tt := range tests {
+		code, stdout, stderr := runCLI(t, nil, append([]string{"policy", "explain", "--policy", good}, tt.args...)...)
+		if code != 0 || !strings.Contains(stdout, tt.want) {
+			t.Errorf("policy explain %v = %d %q %q, want %q", tt.args, code, stdout, stderr, tt.want)
+		}
+	}
+	if code, _, _ := runCLI(t, nil, "policy", "explain", "--policy", good); code != 2 {
+		t.Errorf("policy explain without --tool: exit %d, want 2", code)
+	}
+}

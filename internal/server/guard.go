@@ -115,7 +115,10 @@ func (s *Server) pipeline(ctx context.Context, c toolCall, e *audit.Event) (*mcp
 			return nil, call, ref
 		}
 	}
-	// Policy and rate limits hook in here, once each.
+	if ref := s.decide(p, call, e); ref != nil {
+		return nil, call, ref
+	}
+	// Rate limits hook in here.
 	if t.Access == tools.Destructive && s.cfg.ConfirmDestructive {
 		if res, confirmed := s.confirm.check(p, call, c.via.answer); !confirmed {
 			e.Outcome = "not_confirmed"
@@ -188,14 +191,17 @@ func (s *Server) areaOffered(a tools.Area, via channel) bool {
 
 // visibleTools is the one answer to "which tools may this caller see",
 // used by every tools/list path: the tools offered on the channel whose
-// scopes the caller's token holds. No principal sees none.
+// scopes the caller's token holds and which the policy may allow the
+// caller somewhere. No principal sees none.
 func (s *Server) visibleTools(p *auth.Principal, via channel) []*tools.Tool {
 	var out []*tools.Tool
 	if p == nil {
 		return out
 	}
+	pol := s.policy.Load()
 	for _, t := range s.tools.Tools() {
-		if _, ref := s.offered(t.Name, via); ref == nil && t.Allowed(p.Scopes) {
+		if _, ref := s.offered(t.Name, via); ref == nil && t.Allowed(p.Scopes) &&
+			pol.ToolAllowed(p.Login, t.Name, string(t.Area), t.Access.String()) {
 			out = append(out, t)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -19,6 +20,7 @@ import (
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/auth"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/config"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/policy"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/textsafe"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/tools"
 )
@@ -66,8 +68,9 @@ type Server struct {
 	scopes   []gitea.Scope // what a token needs for every offered tool
 	confirm  *confirmations
 	audit    *audit.Log // nil without AUDIT_LOG_PATH
-	hosts    []string   // allowed Host names
-	origins  []string   // allowed browser origins
+	policy   atomic.Pointer[policy.Policy]
+	hosts    []string // allowed Host names
+	origins  []string // allowed browser origins
 }
 
 // New builds a Server from opts.
@@ -96,7 +99,11 @@ func New(opts Options) (*Server, error) {
 		now = time.Now
 	}
 	s.confirm = newConfirmations(now)
-	var err error
+	pol, err := loadPolicy(cfg.PolicyFile, s.tools)
+	if err != nil {
+		return nil, err
+	}
+	s.policy.Store(pol)
 	if s.audit, err = openAudit(cfg.AuditLog, cfg.AuditMaxBytes, now); err != nil {
 		return nil, &config.Error{Problems: []config.Problem{{Var: "AUDIT_LOG_PATH", Message: "cannot open the audit log: " + err.Error()}}}
 	}
@@ -141,10 +148,14 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Check validates what only the server knows of cfg (the toolset names),
-// without opening or starting anything: a problem is a *config.Error.
+// Check validates what only the server knows of cfg (the toolset names,
+// the policy file), without opening or starting anything: a problem is a
+// *config.Error.
 func Check(cfg *config.Config) error {
-	_, err := parseAreas(cfg)
+	if _, err := parseAreas(cfg); err != nil {
+		return err
+	}
+	_, err := loadPolicy(cfg.PolicyFile, tools.Default())
 	return err
 }
 
