@@ -32,9 +32,11 @@ func openAudit(path string, maxBytes int64, now func() time.Time) (*audit.Log, e
 // callEvent starts the record of c: who, how, which tool.
 func (s *Server) callEvent(c toolCall) audit.Event {
 	e := audit.Event{Kind: audit.KindToolInvocation, RequestID: c.via.request.requestID, Tool: c.name,
-		ArgumentsSHA256: sha256Hex(c.args),
 		Caller: audit.Caller{Transport: auditTransport(c.via.request.transport), Session: c.via.session,
 			RemoteAddr: c.via.request.remoteAddr}}
+	if s.audit != nil { // hashing is the one cost of a record; none without a log
+		e.ArgumentsSHA256 = sha256Hex(c.args)
+	}
 	if c.principal != nil {
 		e.Caller.UserID, _ = strconv.ParseInt(c.principal.UserID, 10, 64)
 		e.Caller.Login = c.principal.Login
@@ -46,10 +48,12 @@ func (s *Server) callEvent(c toolCall) audit.Event {
 }
 
 // bound adds what binding learned: the target and the canonical arguments.
-func bound(e *audit.Event, call *tools.Call) {
+func (s *Server) bound(e *audit.Event, call *tools.Call) {
 	t := call.Target
 	e.Target = audit.Target{Owner: t.Owner, Repo: t.Repo, Ref: t.Ref, Paths: t.Paths, Number: t.Number}
-	e.ArgumentsSHA256 = sha256Hex(call.Args)
+	if s.audit != nil {
+		e.ArgumentsSHA256 = sha256Hex(call.Args)
+	}
 }
 
 // recordIntent records a write before it is sent. An error means the

@@ -109,7 +109,7 @@ func (s *Server) pipeline(ctx context.Context, c toolCall, e *audit.Event) (*mcp
 		}
 		return nil, nil, refuseInternal()
 	}
-	bound(e, call)
+	s.bound(e, call)
 	if t.Access != tools.Read {
 		if ref := s.writeAllowed(call.Target, p); ref != nil {
 			return nil, call, ref
