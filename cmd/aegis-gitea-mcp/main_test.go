@@ -111,7 +111,7 @@ func TestAuditVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.SplitAfter(string(data), "\n")
-	lines[1] = strings.Replace(lines[1], `"tool":"get_me"`, `"tool":"get_mf"`, 1) // edit the second record
+	lines[1] = strings.Replace(lines[1], `"tool":"get_me"`, `"tool":"get_mf"`, 1)      // edit the second record
 	if err := os.WriteFile(path, []byte(strings.Join(lines, "")), 0o600); err != nil { // #nosec G703 -- a temporary file of the test
 		t.Fatal(err)
 	}
