@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/audit"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/config"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/server"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/testgitea"
@@ -33,6 +36,11 @@ type aegis struct {
 	srv   *server.Server
 	clock *clock
 	logs  *syncBuffer
+	// auditLog is the server's audit log, checked when the test ends.
+	auditLog string
+
+	mu     sync.Mutex
+	tokens []string // every access token issued for the test, to look for in the logs
 }
 
 // clock is a test clock: real time plus an offset a test can advance, so
@@ -82,7 +90,9 @@ func startAegis(t *testing.T, g *testgitea.Gitea, app *testgitea.OAuthApp, extra
 		t.Fatal(err)
 	}
 	base := "http://" + l.Addr().String()
+	auditLog := filepath.Join(t.TempDir(), "audit.log")
 	environ := append([]string{
+		"AUDIT_LOG_PATH=" + auditLog, // every e2e server keeps one; a test may name its own
 		"GITEA_URL=" + g.URL,
 		"GITEA_OAUTH_CLIENT_ID=" + app.ClientID,
 		"GITEA_OAUTH_CLIENT_SECRET=" + app.ClientSecret,
@@ -93,7 +103,7 @@ func startAegis(t *testing.T, g *testgitea.Gitea, app *testgitea.OAuthApp, extra
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	a := &aegis{URL: base, App: app, clock: &clock{}, logs: &syncBuffer{}}
+	a := &aegis{URL: base, App: app, clock: &clock{}, logs: &syncBuffer{}, auditLog: cfg.AuditLog}
 	srv, err := server.New(server.Options{Config: cfg, Version: "e2e", Now: a.clock.Now,
 		Logger: slog.New(slog.NewJSONHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
@@ -114,13 +124,34 @@ func startAegis(t *testing.T, g *testgitea.Gitea, app *testgitea.OAuthApp, extra
 		if err := srv.Close(); err != nil {
 			t.Errorf("Close: %v", err)
 		}
-		for _, secret := range []string{app.ClientSecret} {
-			if strings.Contains(a.logs.String(), secret) {
-				t.Error("the server logged the OAuth client secret")
-			}
-		}
+		a.checkLogs(t)
 	})
 	return a
+}
+
+// checkLogs holds for every e2e server once it stopped: its audit log
+// verifies, and neither it nor the server's own log holds the client
+// secret or any access token issued for the test.
+func (a *aegis) checkLogs(t *testing.T) {
+	t.Helper()
+	var audited []byte
+	if a.auditLog != "-" {
+		if _, err := audit.Verify(a.auditLog); err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("the server's audit log does not verify: %v", err)
+		}
+		audited, _ = os.ReadFile(a.auditLog)
+	}
+	a.mu.Lock()
+	secrets := append([]string{a.App.ClientSecret}, a.tokens...)
+	a.mu.Unlock()
+	for _, secret := range secrets {
+		if strings.Contains(a.logs.String(), secret) {
+			t.Errorf("the server logged a secret (%.8s...)", secret)
+		}
+		if strings.Contains(string(audited), secret) {
+			t.Errorf("the audit log holds a secret (%.8s...)", secret)
+		}
+	}
 }
 
 // startAegisFor creates the app for scope and serves aegis for it.
@@ -140,6 +171,9 @@ func (a *aegis) token(t *testing.T, g *testgitea.Gitea, user, scope string) *tes
 	if err != nil {
 		t.Fatalf("code flow for %s: %v", user, err)
 	}
+	a.mu.Lock()
+	a.tokens = append(a.tokens, tok.AccessToken, tok.RefreshToken)
+	a.mu.Unlock()
 	return tok
 }
 

@@ -2,14 +2,17 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/audit"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/testgitea"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // TestAuditLogRecordsEveryCall: with AUDIT_LOG_PATH, reads, writes (their
@@ -89,4 +92,46 @@ func TestAuditLogRecordsEveryCall(t *testing.T) {
 	has("the call over Streamable HTTP", func(e audit.Event) bool {
 		return e.Tool == "get_issue" && e.Caller.Transport == audit.TransportStreamable && e.Target.Number == 1
 	})
+}
+
+// TestAuditChainUnderConcurrentCalls: hundreds of calls at once, across
+// /mcp/tool/call, a Streamable HTTP session and an SSE session, leave one
+// chain that verifies, with a record for each call.
+func TestAuditChainUnderConcurrentCalls(t *testing.T) {
+	g := needGitea(t)
+	path := filepath.Join(t.TempDir(), "audit.log")
+	a := startAegisFor(t, g, toolScopes, "AUDIT_LOG_PATH="+path)
+	tok := a.token(t, g, testgitea.AliceName, toolScopes).AccessToken
+	sessions := []*mcp.ClientSession{a.connect(t, "/mcp", tok), a.connect(t, "/mcp/sse", tok)}
+	const perTransport = 80
+	var wg sync.WaitGroup
+	errs := make(chan string, 3*perTransport)
+	for i := range perTransport {
+		wg.Go(func() {
+			if res := a.toolCall(t, tok, "get_me", nil); res.Status != http.StatusOK || res.IsError {
+				errs <- res.Body
+			}
+		})
+		for _, cs := range sessions {
+			wg.Go(func() {
+				res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "get_issue",
+					Arguments: map[string]any{"owner": "alice", "repo": "notes", "number": 1 + i%2}})
+				if err != nil || res.IsError {
+					errs <- fmt.Sprint(err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Errorf("a concurrent call failed: %s", e)
+	}
+	rep, err := audit.Verify(path)
+	if err != nil {
+		t.Fatalf("audit verify after %d concurrent calls: %v", 3*perTransport, err)
+	}
+	if rep.Records < 3*perTransport {
+		t.Errorf("%d records for %d calls", rep.Records, 3*perTransport)
+	}
 }
