@@ -25,6 +25,9 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidArgument, fmt.Sprintf(format, args...))
 }
 
+// ValidName reports whether s could be a Gitea owner or repository name.
+func ValidName(s string) bool { return checkName("name", s) == nil }
+
 // checkName refuses anything that is not a plausible Gitea owner or
 // repository name, so a name can never change the shape of an API path.
 func checkName(what, s string) error {

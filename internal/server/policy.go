@@ -9,6 +9,7 @@ import (
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/audit"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/auth"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/config"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/policy"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/tools"
 )
@@ -42,7 +43,9 @@ func loadPolicy(path string, reg *tools.Registry) (*policy.Policy, error) {
 // policyRequest is the policy's view of a call of t by p at target.
 func policyRequest(p *auth.Principal, t *tools.Tool, target tools.Target) policy.Request {
 	r := policy.Request{User: p.Login, Tool: t.Name, Toolset: string(t.Area), Access: t.Access.String(), Paths: target.Paths}
-	if target.Owner != "" && target.Repo != "" {
+	// A name Gitea could not have (a/b) is left out: the Gitea client
+	// refuses it as a bad argument before anything is sent.
+	if gitea.ValidName(target.Owner) && gitea.ValidName(target.Repo) {
 		r.Repo = target.Owner + "/" + target.Repo
 	}
 	return r
