@@ -21,7 +21,8 @@ import (
 
 // startBinary builds aegis-gitea-mcp, starts it against g on a free
 // loopback port and returns its base URL, the process and its log.
-func startBinary(t *testing.T, g *testgitea.Gitea, app *testgitea.OAuthApp) (string, *exec.Cmd, *logTail) {
+// extra holds more VAR=value settings.
+func startBinary(t *testing.T, g *testgitea.Gitea, app *testgitea.OAuthApp, extra ...string) (string, *exec.Cmd, *logTail) {
 	t.Helper()
 	bin := buildBinary(t)
 	secretFile := filepath.Join(t.TempDir(), "client-secret")
@@ -36,6 +37,7 @@ func startBinary(t *testing.T, g *testgitea.Gitea, app *testgitea.OAuthApp) (str
 		"GITEA_OAUTH_CLIENT_SECRET_FILE=" + secretFile,
 		"LOG_LEVEL=debug",
 	}
+	cmd.Env = append(cmd.Env, extra...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -209,4 +211,47 @@ func TestBinaryNamesItsRealPort(t *testing.T) {
 		!strings.Contains(res.header.Get("WWW-Authenticate"), `resource_metadata="`+base+`/.well-known/oauth-protected-resource/mcp/tool/call"`) {
 		t.Errorf("challenge = %d %q", res.status, res.header.Get("WWW-Authenticate"))
 	}
+}
+
+// TestBinaryReloadsPolicyOnSIGHUP: SIGHUP rereads POLICY_FILE_PATH; a bad
+// file is refused and logged, a good one taken.
+func TestBinaryReloadsPolicyOnSIGHUP(t *testing.T) {
+	g := needGitea(t)
+	app, err := g.App(t.Context(), readScopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "policy.yaml")
+	write := func(body string) {
+		t.Helper()
+		if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("tools: {deny: [search_code]}\n")
+	_, cmd, logs := startBinary(t, g, app, "POLICY_FILE_PATH="+file)
+	hangUp := func(wantMsg string) {
+		t.Helper()
+		if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		timeout := time.After(20 * time.Second)
+		for {
+			select {
+			case line, ok := <-logs.lines:
+				if !ok {
+					t.Fatalf("server exited waiting for %q:\n%s", wantMsg, logs.raw.String())
+				}
+				if line["msg"] == wantMsg {
+					return
+				}
+			case <-timeout:
+				t.Fatalf("no %q log line 20 s after SIGHUP", wantMsg)
+			}
+		}
+	}
+	write("tools: {deny: [no_such_tool]}\n")
+	hangUp("policy reload refused; the policy in force stays")
+	write("tools: {deny: [search_code, list_forks]}\n")
+	hangUp("policy reloaded")
 }
