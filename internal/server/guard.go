@@ -136,7 +136,7 @@ func (s *Server) pipeline(ctx context.Context, c toolCall, e *audit.Event) (*mcp
 		s.log.Error("audit log write failed: write refused", "error", err.Error())
 		return nil, call, auditUnavailable()
 	}
-	res, err := call.Run(ctx, s.clientFor(t, p), s.toolOpts)
+	res, err := call.Run(ctx, s.clientFor(t, p), s.toolOptions(p))
 	if err != nil {
 		s.log.Error("tool failed", "tool", t.Name, "error", err.Error())
 		return nil, call, refuseInternal()
@@ -146,6 +146,20 @@ func (s *Server) pipeline(ctx context.Context, c toolCall, e *audit.Event) (*mcp
 		e.Outcome = audit.OutcomeToolError
 	}
 	return res, call, nil
+}
+
+// toolOptions are the output options of a call by p: with a policy file,
+// the paths p may see in what a read returns, by one snapshot of the policy.
+func (s *Server) toolOptions(p *auth.Principal) tools.Options {
+	opts := s.toolOpts
+	if s.cfg.PolicyFile != "" {
+		pol, login := s.policy.Load(), p.Login
+		opts.PathAllowed = func(owner, repo, path string) bool {
+			ok, _ := pol.PathAllowed(login, owner+"/"+repo, path)
+			return ok
+		}
+	}
+	return opts
 }
 
 // auditUnavailable refuses a call that cannot be put on record.

@@ -52,9 +52,11 @@ func actTime(t time.Time) *time.Time {
 
 type workflowOut struct {
 	File  string   `json:"file"`
-	Name  UserText `json:"name"`
+	Name  UserText `json:"name"` // from the file: empty when withheld
 	Path  string   `json:"path"`
 	State string   `json:"state"`
+	// Withheld is "policy" for a workflow file the policy withholds.
+	Withheld string `json:"withheld,omitempty"`
 }
 
 type workflowListOut struct {
@@ -75,7 +77,11 @@ var listWorkflows = Def[RepoRef, workflowListOut]{
 			return workflowListOut{}, e.actErr(ctx, in, actUnsupported+"listing workflows.", err)
 		}
 		out := workflowListOut{Workflows: compact(wfs, func(w *gitea.Workflow) workflowOut {
-			return workflowOut{File: w.ID, Name: UserText(w.Name), Path: w.Path, State: w.State}
+			wo := workflowOut{File: w.ID, Path: w.Path, State: w.State, Withheld: e.withheld(in.Owner, in.Repo, w.Path)}
+			if wo.Withheld == "" {
+				wo.Name = UserText(w.Name)
+			}
+			return wo
 		})}
 		if len(wfs) == 0 {
 			out.Note = "this repository has no workflow files on its default branch."

@@ -54,7 +54,10 @@ type codeSearchOut struct {
 	FilesSkipped    int         `json:"files_skipped"`
 	FilesNotScanned int         `json:"files_not_scanned"`
 	Truncated       bool        `json:"truncated,omitempty"`
-	Note            string      `json:"note"`
+	// Withheld names files the policy withholds, neither read nor
+	// counted above (the first maxWithheldNames; the note counts them all).
+	Withheld []string `json:"withheld,omitempty"`
+	Note     string   `json:"note"`
 }
 
 var searchCode = Def[searchCodeIn, codeSearchOut]{
@@ -72,7 +75,7 @@ var searchCode = Def[searchCodeIn, codeSearchOut]{
 		if strings.TrimSpace(in.Query) == "" || strings.ContainsAny(in.Query, "\n\r") {
 			return codeSearchOut{}, &ArgumentError{Field: "query", Problem: "must be one line of non-blank text"}
 		}
-		candidates, out, err := scanCandidates(ctx, e, in)
+		candidates, out, withheldPaths, err := scanCandidates(ctx, e, in)
 		if err != nil {
 			return codeSearchOut{}, err
 		}
@@ -120,6 +123,9 @@ var searchCode = Def[searchCodeIn, codeSearchOut]{
 		if withheld > 0 {
 			notes = append(notes, fmt.Sprintf("%d file(s) holding secrets withheld", withheld))
 		}
+		if withheldPaths > 0 {
+			notes = append(notes, fmt.Sprintf("%d file(s) withheld by this server's policy were not searched", withheldPaths))
+		}
 		if out.Truncated {
 			notes = append(notes, fmt.Sprintf("only the first %d matches returned", maxScanMatches))
 		}
@@ -129,14 +135,16 @@ var searchCode = Def[searchCodeIn, codeSearchOut]{
 }
 
 // scanCandidates lists the files search_code will read, in path order, and
-// counts the ones it will not.
-func scanCandidates(ctx context.Context, e *Env, in searchCodeIn) ([]string, codeSearchOut, error) {
+// counts the ones it will not; the files the policy withholds it neither
+// lists nor counts as skipped, but names in out.Withheld and counts apart.
+func scanCandidates(ctx context.Context, e *Env, in searchCodeIn) ([]string, codeSearchOut, int, error) {
 	var out codeSearchOut
 	var candidates []string
+	withheld := 0
 	tree, prefix, err := treeAt(ctx, e, in.RepoRef, in.Ref, in.Path, true, 1, gitea.MaxTreePageSize)
 	for page, listed := 1, 0; ; page++ {
 		if err != nil {
-			return nil, out, err
+			return nil, out, 0, err
 		}
 		listed += len(tree.Entries)
 		for _, t := range tree.Entries {
@@ -144,6 +152,10 @@ func scanCandidates(ctx context.Context, e *Env, in searchCodeIn) ([]string, cod
 				continue
 			}
 			switch p := prefix + t.Path; {
+			case !e.PathAllowed(in.Owner, in.Repo, p):
+				if withheld++; len(out.Withheld) < maxWithheldNames {
+					out.Withheld = append(out.Withheld, p)
+				}
 			case t.Size > maxScanFileBytes || binaryExtensions[strings.ToLower(path.Ext(p))] ||
 				strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }):
 				out.FilesSkipped++
@@ -154,11 +166,11 @@ func scanCandidates(ctx context.Context, e *Env, in searchCodeIn) ([]string, cod
 			}
 		}
 		if !tree.Truncated || len(tree.Entries) == 0 {
-			return candidates, out, nil
+			return candidates, out, withheld, nil
 		}
 		if page == maxScanTreePages {
 			out.FilesNotScanned += max(tree.TotalCount-listed, 0) // entries never listed, directories among them
-			return candidates, out, nil
+			return candidates, out, withheld, nil
 		}
 		tree, err = e.Tree(ctx, in.Owner, in.Repo, tree.SHA, true, page+1, gitea.MaxTreePageSize)
 	}

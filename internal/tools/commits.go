@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -105,6 +106,7 @@ type gitFileChange struct {
 	Status    string `json:"status"`
 	Additions *int   `json:"additions,omitempty"`
 	Deletions *int   `json:"deletions,omitempty"`
+	Withheld  string `json:"withheld,omitempty"` // "policy": named, no counts, no patch
 }
 
 type gitStatsOut struct {
@@ -125,6 +127,7 @@ type gitCommitOut struct {
 	Files          []gitFileChange `json:"files"`
 	Patch          UserText        `json:"patch,omitempty"`
 	PatchTruncated bool            `json:"patch_truncated,omitempty"`
+	Withheld       []string        `json:"withheld,omitempty"` // files the policy withholds: out of the patch and the stats
 	URL            string          `json:"url,omitempty"`
 	Note           string          `json:"note,omitempty"`
 }
@@ -163,19 +166,33 @@ var getCommit = Def[getCommitIn, gitCommitOut]{
 			return gitCommitOut{}, err
 		}
 		counted := parseGitDiff(diff, diffCut)
+		diff, withheld := e.withholdDiff(in.Owner, in.Repo, diff)
 		files := make([]gitFileChange, 0, min(len(c.Files), maxChangedFiles))
 		for _, f := range c.Files {
-			if len(files) == maxChangedFiles {
-				notes = append(notes, fmt.Sprintf("only the first %d of %d files listed", maxChangedFiles, len(c.Files)))
-				break
+			fc := gitFileChange{Path: f.Filename, Status: f.Status, Withheld: e.withheld(in.Owner, in.Repo, f.Filename)}
+			if fc.Withheld == "" && slices.Contains(withheld, f.Filename) {
+				fc.Withheld = withheldMark // renamed or copied from a withheld path
 			}
-			fc := gitFileChange{Path: f.Filename, Status: f.Status}
-			if d, ok := counted[f.Filename]; ok {
+			if fc.Withheld != "" && !slices.Contains(withheld, f.Filename) {
+				withheld = append(withheld, f.Filename)
+			}
+			d, ok := counted[f.Filename]
+			if fc.Withheld != "" && ok && out.Stats != nil {
+				out.Stats.Additions, out.Stats.Deletions = max(out.Stats.Additions-d.Additions, 0), max(out.Stats.Deletions-d.Deletions, 0)
+			}
+			if len(files) == maxChangedFiles {
+				continue // counted on for the stats; the note says the list is cut
+			}
+			if ok && fc.Withheld == "" {
 				fc.Additions, fc.Deletions = &d.Additions, &d.Deletions
 			}
 			files = append(files, fc)
 		}
-		out.Files = files
+		if len(c.Files) > maxChangedFiles {
+			notes = append(notes, fmt.Sprintf("only the first %d of %d files listed", maxChangedFiles, len(c.Files)))
+		}
+		out.Files, out.Withheld = files, withheld
+		notes = append(notes, withheldNote(len(withheld)))
 		if diffCut {
 			notes = append(notes, "diff too large: line counts missing for some files")
 		}
@@ -228,6 +245,7 @@ type gitCompareOut struct {
 	Files          []gitFileChange `json:"files"`
 	Patch          UserText        `json:"patch,omitempty"`
 	PatchTruncated bool            `json:"patch_truncated,omitempty"`
+	Withheld       []string        `json:"withheld,omitempty"` // files the policy withholds: out of the patch
 	Note           string          `json:"note,omitempty"`
 }
 
@@ -256,13 +274,20 @@ var compareRefs = Def[compareRefsIn, gitCompareOut]{
 			return gitCompareOut{}, err
 		}
 		out.Files = []gitFileChange{}
-		for _, d := range parseGitDiffFiles(diff, diffCut) {
+		changed := parseGitDiffFiles(diff, diffCut)
+		diff, out.Withheld = e.withholdDiff(in.Owner, in.Repo, diff)
+		for _, d := range changed {
 			if len(out.Files) == maxChangedFiles {
 				notes = append(notes, fmt.Sprintf("only the first %d files listed", maxChangedFiles))
 				break
 			}
-			out.Files = append(out.Files, gitFileChange{Path: d.Path, Status: d.Status, Additions: &d.Additions, Deletions: &d.Deletions})
+			fc := gitFileChange{Path: d.Path, Status: d.Status, Additions: &d.Additions, Deletions: &d.Deletions}
+			if slices.Contains(out.Withheld, d.Path) || !e.PathAllowed(in.Owner, in.Repo, d.Path) {
+				fc.Additions, fc.Deletions, fc.Withheld = nil, nil, withheldMark
+			}
+			out.Files = append(out.Files, fc)
 		}
+		notes = append(notes, withheldNote(len(out.Withheld)))
 		if diffCut {
 			notes = append(notes, "diff too large: the files after the listed ones are missing")
 		}

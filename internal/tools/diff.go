@@ -4,6 +4,7 @@ package tools
 // their secrets. Commits, comparisons and pull requests share these.
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -184,4 +185,104 @@ func maskDiff(e *Env, diff string) (string, int, error) {
 		lines[i] = lines[i][:1] + body[j]
 	}
 	return strings.Join(lines, ""), n, nil
+}
+
+// isDiffHeader reports whether line starts a file's section of a diff:
+// "diff --git", or for a merge's combined diff "diff --cc" or "diff --combined".
+func isDiffHeader(line string) bool {
+	return strings.HasPrefix(line, "diff --git ") || strings.HasPrefix(line, "diff --cc ") || strings.HasPrefix(line, "diff --combined ")
+}
+
+// diffSections splits a unified diff into its preamble, the text before
+// the first file (a root commit's header; often empty), and one section per
+// file, from its header line to the next. Joined, they are the diff. Lines
+// of hunks start with ' ', '+', '-' or '\', so they never look like a header.
+func diffSections(diff string) (preamble string, sections []string) {
+	start := -1
+	for off := 0; off < len(diff); {
+		end := len(diff)
+		if nl := strings.IndexByte(diff[off:], '\n'); nl >= 0 {
+			end = off + nl + 1
+		}
+		if isDiffHeader(diff[off:end]) {
+			if start < 0 {
+				preamble = diff[:off]
+			} else {
+				sections = append(sections, diff[start:off])
+			}
+			start = off
+		}
+		off = end
+	}
+	if start < 0 {
+		return diff, nil
+	}
+	return preamble, append(sections, diff[start:])
+}
+
+// diffSectionPaths lists every path one file's section of a diff names,
+// old and new: in its header and in the extended header lines before its
+// first hunk. An unquoted header is ambiguous when names hold " b/"; then
+// every reading of it is listed, so that a doubt withholds rather than shows.
+func diffSectionPaths(section string) []string {
+	var paths []string
+	add := func(p string) {
+		if p != "" && p != "/dev/null" && !slices.Contains(paths, p) {
+			paths = append(paths, p)
+		}
+	}
+	first := true
+	for line := range strings.Lines(section) {
+		line = strings.TrimSuffix(line, "\n")
+		if first {
+			first = false
+			diffHeaderPaths(line, add)
+			continue
+		}
+		switch {
+		case strings.HasPrefix(line, "@@"), strings.HasPrefix(line, "Binary files "), strings.HasPrefix(line, "GIT binary patch"):
+			return paths // the file's content starts: no more names
+		case strings.HasPrefix(line, "--- "):
+			add(strings.TrimPrefix(unquoteGitPath(line[len("--- "):]), "a/"))
+		case strings.HasPrefix(line, "+++ "):
+			add(strings.TrimPrefix(unquoteGitPath(line[len("+++ "):]), "b/"))
+		default:
+			for _, prefix := range []string{"rename from ", "rename to ", "copy from ", "copy to "} {
+				if name, ok := strings.CutPrefix(line, prefix); ok {
+					add(unquoteGitPath(name))
+				}
+			}
+		}
+	}
+	return paths
+}
+
+// diffHeaderPaths passes to add the paths a file's header line names.
+func diffHeaderPaths(header string, add func(string)) {
+	if rest, ok := strings.CutPrefix(header, "diff --git "); ok {
+		if strings.HasPrefix(rest, `"`) {
+			if q, err := strconv.QuotedPrefix(rest); err == nil {
+				add(strings.TrimPrefix(unquoteGitPath(q), "a/"))
+				add(strings.TrimPrefix(unquoteGitPath(strings.TrimPrefix(rest[len(q):], " ")), "b/"))
+				return
+			}
+		}
+		split := false
+		for i := 1; i < len(rest); i++ {
+			if strings.HasPrefix(rest[i:], " b/") || strings.HasPrefix(rest[i:], ` "b/`) {
+				add(strings.TrimPrefix(rest[:i], "a/"))
+				add(strings.TrimPrefix(unquoteGitPath(rest[i+1:]), "b/"))
+				split = true
+			}
+		}
+		if !split {
+			add(strings.TrimPrefix(rest, "a/"))
+		}
+		return
+	}
+	for _, prefix := range []string{"diff --cc ", "diff --combined "} {
+		if rest, ok := strings.CutPrefix(header, prefix); ok {
+			add(unquoteGitPath(rest))
+		}
+	}
 }

@@ -5,5 +5,8 @@
 // are validated against them before a handler runs, on every transport.
 //
 // Handlers never see a token, policy or audit: the server's single call
-// path checks the caller, then calls [Tool.Call].
+// path checks the caller, then calls [Tool.Call]. Of the policy, a handler
+// only asks whether a path may be shown ([Env.PathAllowed]): reads that
+// return paths Gitea chose name a withheld one, marked "withheld":
+// "policy", and show nothing more of it.
 package tools

@@ -60,9 +60,15 @@ var getFileContents = Def[getFileContentsIn, fileOut]{
 		if in.EndLine != 0 && in.EndLine < max(in.StartLine, 1) {
 			return fileOut{}, &ArgumentError{Field: "end_line", Problem: "must not be before start_line"}
 		}
+		if !e.PathAllowed(in.Owner, in.Repo, in.Path) {
+			return fileOut{}, errPathWithheld
+		}
 		f, err := e.FileContents(ctx, in.Owner, in.Repo, in.Path, in.Ref)
 		if err != nil {
 			return fileOut{}, err
+		}
+		if !e.PathAllowed(in.Owner, in.Repo, f.Path) {
+			return fileOut{}, errPathWithheld
 		}
 		out := fileOut{Path: f.Path, SHA: f.SHA, Size: f.Size}
 		if f.Type != "file" {
@@ -243,10 +249,11 @@ type listDirectoryIn struct {
 }
 
 type dirEntry struct {
-	Name string `json:"name"`
-	Path string `json:"path"`
-	Type string `json:"type"` // file, dir, symlink or submodule
-	Size int64  `json:"size,omitempty"`
+	Name     string `json:"name"`
+	Path     string `json:"path"`
+	Type     string `json:"type"` // file, dir, symlink or submodule
+	Size     int64  `json:"size,omitempty"`
+	Withheld string `json:"withheld,omitempty"` // "policy": named, nothing more shown
 }
 
 type directoryOut struct {
@@ -271,14 +278,22 @@ var listDirectory = Def[listDirectoryIn, directoryOut]{
 			return directoryOut{}, err
 		}
 		out := directoryOut{Entries: []dirEntry{}}
+		var notes []string
+		withheld := 0
 		for _, c := range entries {
 			if len(out.Entries) == maxDirEntries {
 				out.Truncated = true
-				out.Note = fmt.Sprintf("only the first %d of %d entries listed: page through them with get_tree (path, recursive false)", maxDirEntries, len(entries))
+				notes = append(notes, fmt.Sprintf("only the first %d of %d entries listed: page through them with get_tree (path, recursive false)", maxDirEntries, len(entries)))
 				break
 			}
-			out.Entries = append(out.Entries, dirEntry{Name: c.Name, Path: c.Path, Type: c.Type, Size: c.Size})
+			d := dirEntry{Name: c.Name, Path: c.Path, Type: c.Type, Size: c.Size, Withheld: e.withheld(in.Owner, in.Repo, c.Path)}
+			if d.Withheld != "" {
+				d.Size = 0
+				withheld++
+			}
+			out.Entries = append(out.Entries, d)
 		}
+		out.Note = joinNotes(append(notes, withheldNote(withheld))...)
 		return out, nil
 	},
 }
@@ -293,10 +308,11 @@ type getTreeIn struct {
 }
 
 type treeEntry struct {
-	Path string `json:"path"`
-	Type string `json:"type"` // file, dir, symlink or submodule
-	Size int64  `json:"size,omitempty"`
-	SHA  string `json:"sha"`
+	Path     string `json:"path"`
+	Type     string `json:"type"` // file, dir, symlink or submodule
+	Size     int64  `json:"size,omitempty"`
+	SHA      string `json:"sha,omitempty"`      // absent only when withheld
+	Withheld string `json:"withheld,omitempty"` // "policy": named, nothing more shown
 }
 
 type treeOut struct {
@@ -337,7 +353,11 @@ var getTree = Def[getTreeIn, treeOut]{
 			return treeOut{}, err
 		}
 		out := treeOut{SHA: tree.SHA, Entries: compact(tree.Entries, func(t *gitea.GitTreeEntry) treeEntry {
-			te := treeEntry{Path: prefix + t.Path, Type: entryType(t.Type, t.Mode), SHA: t.SHA}
+			te := treeEntry{Path: prefix + t.Path, Type: entryType(t.Type, t.Mode)}
+			if te.Withheld = e.withheld(in.Owner, in.Repo, te.Path); te.Withheld != "" {
+				return te // named only: no SHA to read it by, no size
+			}
+			te.SHA = t.SHA
 			if t.Type == "blob" {
 				te.Size = t.Size
 			}
@@ -364,6 +384,10 @@ func treeAt(ctx context.Context, e *Env, repo RepoRef, ref, dir string, recursiv
 				return nil, "", &ArgumentError{Problem: "the repository is empty"}
 			}
 			ref = r.DefaultBranch
+		}
+		ref, err := rootedTreeRef(ctx, e, repo, ref)
+		if err != nil {
+			return nil, "", err
 		}
 		t, err := e.Tree(ctx, repo.Owner, repo.Repo, ref, recursive, page, limit)
 		return t, "", err

@@ -23,6 +23,13 @@ type Options struct {
 	// Secrets says what to do with secrets found in returned file content;
 	// empty means mask.
 	Secrets textsafe.Mode
+	// PathAllowed says whether a path of repository owner/repo (relative
+	// to its root, '/'-separated) may be shown. Reads that return paths
+	// Gitea chose (a listing, a tree, a diff, search results) keep a
+	// withheld path's name but none of its content, SHA or patch: see
+	// [Env.PathAllowed]. Nil, the zero value, allows every path. It must
+	// be safe for concurrent use.
+	PathAllowed func(owner, repo, path string) bool
 }
 
 func (o Options) budget() int {

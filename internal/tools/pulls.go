@@ -192,6 +192,7 @@ type pullDiffOut struct {
 	File      string   `json:"file,omitempty"`
 	Diff      UserText `json:"diff"`
 	Truncated bool     `json:"truncated,omitempty"`
+	Withheld  []string `json:"withheld,omitempty"` // files the policy withholds, their parts removed from diff
 	Note      string   `json:"note,omitempty"`
 }
 
@@ -211,6 +212,9 @@ var getPullRequestDiff = Def[getPullRequestDiffIn, pullDiffOut]{
 		s.Properties["file"].MaxLength = &maxPath
 	},
 	Run: func(ctx context.Context, e *Env, in getPullRequestDiffIn) (pullDiffOut, error) {
+		if in.File != "" && !e.PathAllowed(in.Owner, in.Repo, in.File) {
+			return pullDiffOut{File: in.File, Withheld: []string{in.File}, Note: withheldNote(1)}, nil
+		}
 		limit := e.TextBudget()
 		if in.File != "" {
 			limit = maxDiffFetch
@@ -231,10 +235,12 @@ var getPullRequestDiff = Def[getPullRequestDiffIn, pullDiffOut]{
 			}
 			diff, fetchCut = part, false
 		}
+		diff, out.Withheld = e.withholdDiff(in.Owner, in.Repo, diff)
 		var cut bool
 		if out.Diff, cut, out.Note, err = e.Content(diff); err != nil {
 			return pullDiffOut{}, err
 		}
+		out.Note = joinNotes(out.Note, withheldNote(len(out.Withheld)))
 		if out.Truncated = cut || fetchCut; out.Truncated {
 			advice := "the diff was cut to fit the output budget: list the changed files with list_pull_request_files " +
 				"and ask for one at a time with file"
@@ -256,9 +262,10 @@ type pullFileOut struct {
 	Filename         string `json:"filename"`
 	PreviousFilename string `json:"previous_filename,omitempty"`
 	Status           string `json:"status"`
-	Additions        int    `json:"additions"`
+	Additions        int    `json:"additions"` // zero when withheld, as are deletions and changes
 	Deletions        int    `json:"deletions"`
 	Changes          int    `json:"changes"`
+	Withheld         string `json:"withheld,omitempty"` // "policy": named, nothing more shown
 }
 
 type pullFileListOut struct {
@@ -280,8 +287,14 @@ var listPullRequestFiles = Def[listPullPageIn, pullFileListOut]{
 			return pullFileListOut{}, err
 		}
 		return pullFileListOut{Files: compact(files, func(f *gitea.PullRequestFile) pullFileOut {
-			return pullFileOut{Filename: f.Filename, PreviousFilename: f.PreviousFilename, Status: f.Status,
-				Additions: f.Additions, Deletions: f.Deletions, Changes: f.Changes}
+			out := pullFileOut{Filename: f.Filename, PreviousFilename: f.PreviousFilename, Status: f.Status}
+			if out.Withheld = e.withheld(in.Owner, in.Repo, f.Filename); out.Withheld == "" && f.PreviousFilename != "" {
+				out.Withheld = e.withheld(in.Owner, in.Repo, f.PreviousFilename)
+			}
+			if out.Withheld == "" {
+				out.Additions, out.Deletions, out.Changes = f.Additions, f.Deletions, f.Changes
+			}
+			return out
 		}), PageOut: pageOut(info)}, nil
 	},
 }
@@ -406,6 +419,9 @@ type reviewCommentOut struct {
 	DiffHunk  UserText  `json:"diff_hunk,omitempty"` // its last lines, ending at the commented line
 	Resolved  bool      `json:"resolved,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
+	// Withheld is "policy" on a comment on a file the policy withholds:
+	// the file's lines (diff_hunk) are not shown, the comment is.
+	Withheld string `json:"withheld,omitempty"`
 }
 
 type reviewCommentListOut struct {
@@ -444,8 +460,10 @@ var listReviewComments = Def[listReviewCommentsIn, reviewCommentListOut]{
 				co.Author = c.User.Login
 			}
 			// The hunk is repository content: secrets in it are masked, or
-			// the hunk left out when the server withholds such content.
-			if hunk, _, _, err := e.Content(hunkTail(c.DiffHunk)); err == nil {
+			// the hunk left out when the server withholds such content or
+			// the policy the file.
+			co.Withheld = e.withheld(in.Owner, in.Repo, c.Path)
+			if hunk, _, _, err := e.Content(hunkTail(c.DiffHunk)); err == nil && co.Withheld == "" {
 				co.DiffHunk = hunk
 			}
 			if cut {

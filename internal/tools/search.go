@@ -219,9 +219,19 @@ func fetchIssue(ctx context.Context, e *Env, id, owner, repo string, n int64) (f
 }
 
 func fetchFile(ctx context.Context, e *Env, id, owner, repo, path string) (fetchOut, error) {
+	// The path is in the id, not in an argument the server checks: the
+	// policy is asked here, before anything is read.
+	withheld := fetchOut{ID: id, Title: path, Text: "withheld by this server's policy: content not shown",
+		Metadata: map[string]string{"type": "file", "withheld": withheldMark}}
+	if !e.PathAllowed(owner, repo, path) {
+		return withheld, nil
+	}
 	f, err := e.FileContents(ctx, owner, repo, path, "")
 	if err != nil {
 		return fetchOut{}, err
+	}
+	if !e.PathAllowed(owner, repo, f.Path) {
+		return withheld, nil
 	}
 	data, err := f.Decode()
 	if err != nil {

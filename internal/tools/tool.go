@@ -74,7 +74,8 @@ type Tool struct {
 	bind   func(args json.RawMessage) (*Call, error)
 	// untrusted lists the output fields holding user-written text.
 	untrusted []string
-	confirms  bool // has a Confirm question
+	confirms  bool         // has a Confirm question
+	output    reflect.Type // Out, for the tests of what tools return
 }
 
 // Tool builds the registered form of d. It panics if In has no valid
@@ -100,6 +101,7 @@ func (d Def[In, Out]) Tool() *Tool {
 		input:     resolved,
 		untrusted: userTextFields(reflect.TypeFor[Out]()),
 		confirms:  d.Confirm != nil,
+		output:    reflect.TypeFor[Out](),
 		mcp: &mcp.Tool{
 			Name:        d.Name,
 			Title:       d.Title,
