@@ -274,4 +274,13 @@ func TestPolicyPathsWithholdWhatReadsReturn(t *testing.T) {
 			t.Errorf("fetch of an allowed file = %+v, want its text", f)
 		}
 	})
+
+	t.Run("get_blob", func(t *testing.T) {
+		// A blob has no path: where paths are restricted, none is shown,
+		// not even the secret's, whose SHA the caller may have learned.
+		res := a.toolCall(t, alice, "get_blob", map[string]any{"owner": "alice", "repo": repo, "sha": sha("secret/key.txt")})
+		if !res.IsError || !strings.Contains(res.Text, "cannot be path-checked") || strings.Contains(res.Body, pathsSecret) {
+			t.Errorf("get_blob where paths are restricted = %d %s", res.Status, res.Body)
+		}
+	})
 }

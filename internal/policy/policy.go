@@ -218,6 +218,30 @@ func (p *Policy) PathAllowed(user, repo, path string) (bool, string) {
 	return p.checkPath(path, repoRules, p.userRule(user))
 }
 
+// RestrictsPaths reports whether any path rule applies to user in repo
+// (globally, in repo's rule or in user's), so that a read whose paths are
+// unknown, such as a blob by its SHA, must be refused there. An invalid
+// repo restricts.
+func (p *Policy) RestrictsPaths(user, repo string) bool {
+	if p == nil {
+		p = &nilPolicy
+	}
+	repoRules, ok := p.repoRules(repo)
+	if !ok {
+		return true
+	}
+	has := func(r *rule) bool { return r != nil && (len(r.paths.deny) > 0 || r.paths.hasAllow) }
+	if has(&p.global) || has(p.userRule(user)) {
+		return true
+	}
+	for _, r := range repoRules {
+		if has(r) {
+			return true
+		}
+	}
+	return false
+}
+
 // ToolAllowed reports whether tools/list shows the tool to user: true
 // unless the policy denies the tool at this access level in every
 // repository and in calls spanning repositories. Paths play no part. An

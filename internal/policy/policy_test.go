@@ -394,3 +394,35 @@ func TestExample(t *testing.T) {
 		}
 	}
 }
+
+// TestRestrictsPaths: a repository is path-restricted when a global,
+// repository or user path rule applies to it.
+func TestRestrictsPaths(t *testing.T) {
+	p, err := Parse("p.yaml", []byte(`repositories:
+  "acme/*": {paths: {deny: ["secret/**"]}}
+  "acme/open": {write: allow}
+users:
+  "carol": {paths: {allow: ["docs/**"]}}
+`), Known{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		user, repo string
+		want       bool
+	}{
+		{user: "bob", repo: "acme/web", want: true},
+		{user: "bob", repo: "acme/open", want: false}, // the most specific rule has no path rules
+		{user: "bob", repo: "alice/notes", want: false},
+		{user: "carol", repo: "alice/notes", want: true},
+		{user: "bob", repo: "not-a-repo", want: true},
+	}
+	for _, tt := range tests {
+		if got := p.RestrictsPaths(tt.user, tt.repo); got != tt.want {
+			t.Errorf("RestrictsPaths(%q, %q) = %v, want %v", tt.user, tt.repo, got, tt.want)
+		}
+	}
+	if Default().RestrictsPaths("bob", "acme/web") {
+		t.Error("the default policy restricts paths")
+	}
+}

@@ -158,6 +158,7 @@ func (s *Server) toolOptions(p *auth.Principal) tools.Options {
 			ok, _ := pol.PathAllowed(login, owner+"/"+repo, path)
 			return ok
 		}
+		opts.PathsRestricted = func(owner, repo string) bool { return pol.RestrictsPaths(login, owner+"/"+repo) }
 	}
 	return opts
 }

@@ -433,6 +433,11 @@ var getBlob = Def[getBlobIn, blobOut]{
 	Access: Read,
 	Area:   AreaRepos,
 	Run: func(ctx context.Context, e *Env, in getBlobIn) (blobOut, error) {
+		if e.opts.PathsRestricted != nil && e.opts.PathsRestricted(in.Owner, in.Repo) {
+			// A blob has no path to check: where the policy withholds paths, none is shown.
+			return blobOut{}, Notice("this server's policy restricts paths in this repository, and a blob by its SHA cannot be " +
+				"path-checked: read the file with get_file_contents instead")
+		}
 		b, err := e.Blob(ctx, in.Owner, in.Repo, in.SHA)
 		if err != nil {
 			return blobOut{}, err

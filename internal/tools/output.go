@@ -30,6 +30,10 @@ type Options struct {
 	// [Env.PathAllowed]. Nil, the zero value, allows every path. It must
 	// be safe for concurrent use.
 	PathAllowed func(owner, repo, path string) bool
+	// PathsRestricted says whether some path of owner/repo may be withheld,
+	// so that a read whose path is unknown (a blob by its SHA) is refused
+	// there. Nil, the zero value, restricts nothing.
+	PathsRestricted func(owner, repo string) bool
 }
 
 func (o Options) budget() int {
