@@ -172,8 +172,13 @@ func TestStdioAppliesTheWriteGates(t *testing.T) {
 	g := needGitea(t)
 	cmd := exec.CommandContext(t.Context(), buildBinary(t), "stdio")
 	cmd.Dir = t.TempDir()
+	// The policy's users rules apply to the token's owner, whom stdio looks up.
+	policyFile := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(policyFile, []byte("users:\n  alice: {tools: {deny: [list_branches]}}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cmd.Env = []string{"GITEA_URL=" + g.URL, "OAUTH_MODE=false", "WRITE_MODE=true", "WRITE_REPOSITORY_WHITELIST=alice/notes",
-		"GITEA_TOKEN=" + g.PATs[testgitea.AliceName][testgitea.PATReadRepository]}
+		"POLICY_FILE_PATH=" + policyFile, "GITEA_TOKEN=" + g.PATs[testgitea.AliceName][testgitea.PATReadRepository]}
 	client := mcp.NewClient(&mcp.Implementation{Name: "aegis-e2e", Version: "1"}, nil)
 	cs, err := client.Connect(t.Context(), &mcp.CommandTransport{Command: cmd}, nil)
 	if err != nil {
@@ -191,6 +196,13 @@ func TestStdioAppliesTheWriteGates(t *testing.T) {
 	if text, isErr := call(t, cs, "delete_label", map[string]any{"owner": "alice", "repo": "notes", "name": "x"}); !isErr ||
 		!strings.Contains(text, "CONFIRM_DESTRUCTIVE") {
 		t.Errorf("delete_label over stdio without elicitation = %s", text)
+	}
+	if slices.Contains(names, "list_branches") {
+		t.Error("stdio lists a tool the policy denies the token's owner")
+	}
+	if text, isErr := call(t, cs, "list_branches", map[string]any{"owner": "alice", "repo": "notes"}); !isErr ||
+		!strings.Contains(text, `users["alice"]`) {
+		t.Errorf("list_branches denied to alice over stdio = %s", text)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -214,6 +215,9 @@ func (s *Server) Preflight(ctx context.Context) error {
 	defer cancel()
 	if !s.cfg.OAuthMode {
 		s.log.Warn("shared-token mode (OAUTH_MODE=false): every caller acts as the owner of GITEA_TOKEN; use it only for a single local user")
+		if err := s.identifySharedToken(ctx); err != nil {
+			s.log.Warn("cannot learn whose GITEA_TOKEN this is yet; the policy's users rules and the audit log name it shared-token", "reason", reasonFor(err))
+		}
 		return nil
 	}
 	st := s.ready.check(ctx)
@@ -267,10 +271,27 @@ func (s *Server) ServeStdio(ctx context.Context, in io.ReadCloser, out io.WriteC
 	if s.shared == nil {
 		return errors.New("stdio needs OAUTH_MODE=false and a personal access token in GITEA_TOKEN: a local client cannot do the OAuth flow")
 	}
-	if _, err := s.gitea.As(s.shared.Token()).CurrentUser(ctx); err != nil && !errors.Is(err, gitea.ErrForbidden) {
+	if err := s.identifySharedToken(ctx); err != nil {
 		return fmt.Errorf("checking GITEA_TOKEN with gitea: %w", err)
 	}
 	return s.mcp.Run(ctx, &mcp.IOTransport{Reader: in, Writer: out})
+}
+
+// identifySharedToken learns whose GITEA_TOKEN it is, so the policy's users
+// rules and the audit records name the real Gitea user. Call it before
+// serving: it replaces the shared principal. A token without read:user
+// keeps the placeholder name; only an error other than that is returned.
+func (s *Server) identifySharedToken(ctx context.Context) error {
+	u, err := s.gitea.As(s.shared.Token()).CurrentUser(ctx)
+	switch {
+	case errors.Is(err, gitea.ErrForbidden):
+		return nil
+	case err != nil:
+		return err
+	}
+	s.shared = auth.NewPrincipal(strconv.FormatInt(u.ID, 10), u.Login, s.shared.Scopes, s.shared.Token())
+	s.authn = &sharedTokenAuthenticator{principal: s.shared}
+	return nil
 }
 
 // Serve answers requests on l until ctx is done, then shuts down gracefully:
