@@ -141,6 +141,9 @@ func (a *aegis) checkLogs(t *testing.T) {
 		}
 		audited, _ = os.ReadFile(a.auditLog)
 	}
+	if refused, denied := countRefusals(a.logs.String(), string(audited)); a.auditLog != "-" && refused != denied {
+		t.Errorf("the server refused %d calls, and its audit log has %d access_denied records of calls", refused, denied)
+	}
 	a.mu.Lock()
 	secrets := append([]string{a.App.ClientSecret}, a.tokens...)
 	a.mu.Unlock()
@@ -152,6 +155,24 @@ func (a *aegis) checkLogs(t *testing.T) {
 			t.Errorf("the audit log holds a secret (%.8s...)", secret)
 		}
 	}
+}
+
+// countRefusals counts the calls the server's log says were refused and
+// the access_denied records of calls (with a tool) in its audit log.
+func countRefusals(serverLog, auditLog string) (refused, denied int) {
+	for line := range strings.SplitSeq(serverLog, "\n") {
+		var l struct{ Msg, Outcome string }
+		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "tool call" && strings.HasPrefix(l.Outcome, "refused") {
+			refused++
+		}
+	}
+	for line := range strings.SplitSeq(auditLog, "\n") {
+		var e audit.Event
+		if json.Unmarshal([]byte(line), &e) == nil && e.Kind == audit.KindAccessDenied && e.Tool != "" {
+			denied++
+		}
+	}
+	return refused, denied
 }
 
 // startAegisFor creates the app for scope and serves aegis for it.
