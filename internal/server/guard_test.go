@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/audit"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/auth"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/config"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
@@ -221,6 +223,40 @@ func TestAuditFailsClosed(t *testing.T) {
 		}
 		if st := s.ready.probe(t.Context()); st.Ready || !strings.Contains(st.Reason, "audit log") {
 			t.Errorf("readiness with a broken audit log = %+v", st)
+		}
+	}
+}
+
+// TestPolicyCoversRelatedRepositories: a write is decided for every
+// repository it reaches whose name is known, a fork's destination too.
+func TestPolicyCoversRelatedRepositories(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(file, []byte("repositories:\n  \"acme/*\": {write: deny}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	up := httptest.NewServer(&fakeGitea{})
+	t.Cleanup(up.Close)
+	u, _ := url.Parse(up.URL)
+	cfg := &config.Config{GiteaURL: u, OAuthMode: true, OAuthClientID: "client", OAuthClientSecret: config.NewSecret("secret"),
+		ListenAddr: "127.0.0.1:0", PublicBaseURL: u, RequestTimeout: 5 * time.Second, MaxRequestBodyBytes: 1 << 20,
+		WriteMode: true, WriteAllowAllTokenRepos: true, MaxWriteBytes: 1 << 20, PolicyFile: file}
+	s, err := New(Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fork, _ := s.tools.Lookup("fork_repository")
+	p := auth.NewPrincipal("1", "alice", gitea.FullScopeSet(), "tok")
+	for args, wantDenied := range map[string]bool{
+		`{"owner":"alice","repo":"notes","organization":"acme","name":"copy"}`: true,
+		`{"owner":"alice","repo":"notes","name":"copy"}`:                       false, // into alice's own account
+	} {
+		call, err := fork.Bind(json.RawMessage(args))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := s.decide(p, call, &audit.Event{})
+		if (ref != nil) != wantDenied || (ref != nil && !strings.Contains(ref.text, `repositories["acme/*"].write`)) {
+			t.Errorf("fork %s: refusal %+v, want denied %v", args, ref, wantDenied)
 		}
 	}
 }

@@ -52,8 +52,25 @@ func policyRequest(p *auth.Principal, t *tools.Tool, target tools.Target) policy
 }
 
 // decide asks the policy about a bound call and notes the verdict in e.
+// Every repository a write reaches whose name is known (a fork's
+// destination, a pull request's head fork) must be allowed too.
 func (s *Server) decide(p *auth.Principal, call *tools.Call, e *audit.Event) *refusal {
-	d := s.policy.Load().Decide(policyRequest(p, call.Tool, call.Target))
+	pol := s.policy.Load()
+	d := pol.Decide(policyRequest(p, call.Tool, call.Target))
+	if d.Allow && call.Tool.Access != tools.Read {
+		for _, r := range call.Target.Related {
+			if r.Owner == "" {
+				r.Owner = p.Login
+			}
+			if r.Repo == "" { // a name not known beforehand: the whitelist needs owner/* for it
+				continue
+			}
+			if rd := pol.Decide(policyRequest(p, call.Tool, tools.Target{Owner: r.Owner, Repo: r.Repo})); !rd.Allow {
+				d = rd
+				break
+			}
+		}
+	}
 	e.Rule = d.Rule
 	if !d.Allow {
 		e.Decision = audit.DecisionDeny
