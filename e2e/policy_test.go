@@ -151,3 +151,44 @@ func TestBadPolicyStopsStartup(t *testing.T) {
 		t.Errorf("server.New with a bad policy = %v, want a configuration error naming policy.yaml:2", err)
 	}
 }
+
+// TestPolicyFiltersReadsAcrossRepositories: reads that span repositories
+// leave out the items of a repository the policy does not let the caller
+// read, and fetch refuses them.
+func TestPolicyFiltersReadsAcrossRepositories(t *testing.T) {
+	g := needGitea(t)
+	file := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(file, []byte("repositories:\n  \"bob/*\": {read: deny}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const scope = "openid read:repository read:issue read:user"
+	a := startAegisFor(t, g, scope, "POLICY_FILE_PATH="+file)
+	alice := a.token(t, g, testgitea.AliceName, scope).AccessToken
+	website := testgitea.BobName + "/" + testgitea.BobPublicRepo
+
+	var repos struct {
+		Repositories []struct {
+			FullName string `json:"full_name"`
+		}
+	}
+	mustDecode(t, a, alice, "list_repositories", map[string]any{"query": testgitea.BobPublicRepo}, &repos)
+	for _, r := range repos.Repositories {
+		if r.FullName == website {
+			t.Errorf("list_repositories shows %s, which the policy denies", website)
+		}
+	}
+	res := mustCall(t, a, alice, "search", map[string]any{"query": testgitea.BobPublicRepo})
+	if data, _ := json.Marshal(res); strings.Contains(string(data), website) {
+		t.Errorf("search shows %s: %s", website, data)
+	}
+	mustRefuse(t, a, alice, "fetch", map[string]any{"id": "repo/" + website}, "policy does not let you read "+website)
+	// Without the policy, the same reads show it: the filter is the policy's.
+	b := startAegisFor(t, g, scope)
+	aliceB := b.token(t, g, testgitea.AliceName, scope).AccessToken
+	mustDecode(t, b, aliceB, "list_repositories", map[string]any{"query": testgitea.BobPublicRepo}, &repos)
+	if !slices.ContainsFunc(repos.Repositories, func(r struct {
+		FullName string `json:"full_name"`
+	}) bool { return r.FullName == website }) {
+		t.Errorf("without a policy list_repositories lacks %s: %+v", website, repos)
+	}
+}

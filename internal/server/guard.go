@@ -16,6 +16,7 @@ import (
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/audit"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/auth"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/policy"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/tools"
 )
 
@@ -136,7 +137,7 @@ func (s *Server) pipeline(ctx context.Context, c toolCall, e *audit.Event) (*mcp
 		s.log.Error("audit log write failed: write refused", "error", err.Error())
 		return nil, call, auditUnavailable()
 	}
-	res, err := call.Run(ctx, s.clientFor(t, p), s.toolOptions(p))
+	res, err := call.Run(ctx, s.clientFor(t, p), s.toolOptions(p, t))
 	if err != nil {
 		s.log.Error("tool failed", "tool", t.Name, "error", err.Error())
 		return nil, call, refuseInternal()
@@ -148,9 +149,10 @@ func (s *Server) pipeline(ctx context.Context, c toolCall, e *audit.Event) (*mcp
 	return res, call, nil
 }
 
-// toolOptions are the output options of a call by p: with a policy file,
-// the paths p may see in what a read returns, by one snapshot of the policy.
-func (s *Server) toolOptions(p *auth.Principal) tools.Options {
+// toolOptions are the output options of a call of t by p: with a policy
+// file, the paths and repositories p may see in what a read returns, by
+// one snapshot of the policy.
+func (s *Server) toolOptions(p *auth.Principal, t *tools.Tool) tools.Options {
 	opts := s.toolOpts
 	if s.cfg.PolicyFile != "" {
 		pol, login := s.policy.Load(), p.Login
@@ -159,6 +161,9 @@ func (s *Server) toolOptions(p *auth.Principal) tools.Options {
 			return ok
 		}
 		opts.PathsRestricted = func(owner, repo string) bool { return pol.RestrictsPaths(login, owner+"/"+repo) }
+		opts.RepoAllowed = func(owner, repo string) bool {
+			return pol.Decide(policy.Request{User: login, Tool: t.Name, Toolset: string(t.Area), Access: policy.Read, Repo: owner + "/" + repo}).Allow
+		}
 	}
 	return opts
 }

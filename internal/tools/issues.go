@@ -401,6 +401,14 @@ func compactEvent(t *gitea.TimelineEvent, share int) timelineEventOut {
 	return ev
 }
 
+// issueRepo names the repository of an issue in search results.
+func issueRepo(is *gitea.Issue) string {
+	if is.Repository == nil {
+		return ""
+	}
+	return is.Repository.FullName
+}
+
 type searchIssuesIn struct {
 	Query    string `json:"query,omitempty" jsonschema:"words in title or body"`
 	State    string `json:"state,omitempty" jsonschema:"default open"`
@@ -442,7 +450,7 @@ var searchIssues = Def[searchIssuesIn, searchIssuesOut]{
 		if err != nil {
 			return searchIssuesOut{}, err
 		}
-		return searchIssuesOut{Issues: compact(issues, func(is *gitea.Issue) searchIssueOut {
+		return searchIssuesOut{Issues: compact(keepAllowed(e, issues, issueRepo), func(is *gitea.Issue) searchIssueOut {
 			out := searchIssueOut{issueSummary: summarize(is), PullRequest: is.PullRequest != nil}
 			if is.Repository != nil {
 				out.Repository = is.Repository.FullName

@@ -77,6 +77,6 @@ var listNotifications = Def[listNotificationsIn, notificationListOut]{
 		if err != nil {
 			return notificationListOut{}, err
 		}
-		return notificationListOut{Notifications: compact(threads, compactNotification), PageOut: pageOut(info)}, nil
+		return notificationListOut{Notifications: compact(keepAllowed(e, threads, func(n *gitea.NotificationThread) string { return n.Repository.FullName }), compactNotification), PageOut: pageOut(info)}, nil
 	},
 }

@@ -138,6 +138,6 @@ var listOrganizationRepositories = Def[orgPageIn, repoListOut]{
 		if err != nil {
 			return repoListOut{}, err
 		}
-		return repoListOut{Repositories: compact(repos, compactRepo), PageOut: pageOut(info)}, nil
+		return repoListOut{Repositories: compact(keepAllowed(e, repos, repoFullName), compactRepo), PageOut: pageOut(info)}, nil
 	},
 }

@@ -34,6 +34,11 @@ type Options struct {
 	// so that a read whose path is unknown (a blob by its SHA) is refused
 	// there. Nil, the zero value, restricts nothing.
 	PathsRestricted func(owner, repo string) bool
+	// RepoAllowed says whether items of repository owner/repo may be shown
+	// by a read that spans repositories (search results, repository and
+	// notification lists); the others are left out. Nil, the zero value,
+	// allows every repository.
+	RepoAllowed func(owner, repo string) bool
 }
 
 func (o Options) budget() int {

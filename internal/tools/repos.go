@@ -34,6 +34,8 @@ type repoOut struct {
 	URL           string    `json:"url,omitempty"`
 }
 
+func repoFullName(r *gitea.Repository) string { return r.FullName }
+
 func compactRepo(r *gitea.Repository) repoOut {
 	perm := "read"
 	switch {
@@ -83,7 +85,7 @@ var listRepositories = Def[listRepositoriesIn, repoListOut]{
 		if err != nil {
 			return repoListOut{}, err
 		}
-		return repoListOut{Repositories: compact(repos, compactRepo), PageOut: pageOut(info)}, nil
+		return repoListOut{Repositories: compact(keepAllowed(e, repos, repoFullName), compactRepo), PageOut: pageOut(info)}, nil
 	},
 }
 
@@ -209,6 +211,6 @@ var listForks = Def[repoPageIn, forkListOut]{
 		if err != nil {
 			return forkListOut{}, err
 		}
-		return forkListOut{Forks: compact(repos, compactRepo), PageOut: pageOut(info)}, nil
+		return forkListOut{Forks: compact(keepAllowed(e, repos, repoFullName), compactRepo), PageOut: pageOut(info)}, nil
 	},
 }

@@ -68,7 +68,7 @@ var search = Def[searchIn, searchOut]{
 			if err != nil {
 				return searchOut{}, err
 			}
-			for _, r := range repos {
+			for _, r := range keepAllowed(e, repos, repoFullName) {
 				hits.add(searchResult{ID: "repo/" + r.FullName, Title: r.FullName + ": " + clean(r.Description, 200), URL: r.HTMLURL})
 			}
 			for _, kind := range []string{"issue", "pull"} {
@@ -77,7 +77,7 @@ var search = Def[searchIn, searchOut]{
 				if err != nil {
 					return searchOut{}, err
 				}
-				for _, is := range issues {
+				for _, is := range keepAllowed(e, issues, issueRepo) {
 					if is.Repository == nil {
 						continue
 					}
@@ -171,6 +171,9 @@ var fetch = Def[fetchIn, fetchOut]{
 			return fetchOut{}, &ArgumentError{Field: "id", Problem: "is not an id returned by search"}
 		}
 		owner, repo := parts[0], parts[1]
+		if !e.RepoAllowed(owner + "/" + repo) {
+			return fetchOut{}, Notice("this server's policy does not let you read " + owner + "/" + repo)
+		}
 		switch kind {
 		case "repo":
 			if len(parts) != 2 {

@@ -120,3 +120,29 @@ func maybeObjectID(ref string) bool {
 // the policy withholds. The server refuses such calls before they run;
 // tools that read content check again.
 var errPathWithheld = &ArgumentError{Field: "path", Problem: "is withheld by this server's policy"}
+
+// RepoAllowed reports whether items of the repository fullName
+// ("owner/repo") may be shown; true when [Options.RepoAllowed] is nil. A
+// name that is not owner/repo is shown only without a policy.
+func (e *Env) RepoAllowed(fullName string) bool {
+	if e.opts.RepoAllowed == nil {
+		return true
+	}
+	owner, repo, ok := strings.Cut(fullName, "/")
+	return ok && e.opts.RepoAllowed(owner, repo)
+}
+
+// keepAllowed returns the items whose repository, named by repoOf, the
+// policy lets the caller see; with no policy, all of them.
+func keepAllowed[T any](e *Env, items []T, repoOf func(*T) string) []T {
+	if e.opts.RepoAllowed == nil {
+		return items
+	}
+	out := items[:0:0]
+	for i := range items {
+		if e.RepoAllowed(repoOf(&items[i])) {
+			out = append(out, items[i])
+		}
+	}
+	return out
+}
