@@ -166,11 +166,7 @@ func TestPolicyFiltersReadsAcrossRepositories(t *testing.T) {
 	alice := a.token(t, g, testgitea.AliceName, scope).AccessToken
 	website := testgitea.BobName + "/" + testgitea.BobPublicRepo
 
-	var repos struct {
-		Repositories []struct {
-			FullName string `json:"full_name"`
-		}
-	}
+	var repos struct{ Repositories []namedRepo }
 	mustDecode(t, a, alice, "list_repositories", map[string]any{"query": testgitea.BobPublicRepo}, &repos)
 	for _, r := range repos.Repositories {
 		if r.FullName == website {
@@ -186,9 +182,12 @@ func TestPolicyFiltersReadsAcrossRepositories(t *testing.T) {
 	b := startAegisFor(t, g, scope)
 	aliceB := b.token(t, g, testgitea.AliceName, scope).AccessToken
 	mustDecode(t, b, aliceB, "list_repositories", map[string]any{"query": testgitea.BobPublicRepo}, &repos)
-	if !slices.ContainsFunc(repos.Repositories, func(r struct {
-		FullName string `json:"full_name"`
-	}) bool { return r.FullName == website }) {
+	if !slices.ContainsFunc(repos.Repositories, func(r namedRepo) bool { return r.FullName == website }) {
 		t.Errorf("without a policy list_repositories lacks %s: %+v", website, repos)
 	}
+}
+
+// namedRepo is a repository in a tool's list.
+type namedRepo struct {
+	FullName string `json:"full_name"`
 }
