@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/server"
 )
@@ -55,9 +56,14 @@ func policyCommand(args []string, stdout, stderr io.Writer) int {
 	return exitConfig
 }
 
-// reloadOnHangup reloads the server's policy on every SIGHUP until ctx is
-// done; a refused file is logged by the server and the old policy stays.
+// policyWatchInterval is how often the policy file is checked for changes.
+const policyWatchInterval = 5 * time.Second
+
+// reloadOnHangup reloads the server's policy on every SIGHUP, and when the
+// file changes, until ctx is done; a refused file is logged by the server
+// and the old policy stays.
 func reloadOnHangup(ctx context.Context, srv *server.Server) {
+	go srv.WatchPolicy(ctx, policyWatchInterval)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	go func() {

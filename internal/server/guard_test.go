@@ -260,3 +260,45 @@ func TestPolicyCoversRelatedRepositories(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchPolicyReloadsAChangedFile: a changed policy file is taken
+// without a signal, and a broken one leaves the policy in force.
+func TestWatchPolicyReloadsAChangedFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "policy.yaml")
+	write := func(body string) {
+		t.Helper()
+		if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("tools: {deny: [read_note]}\n")
+	s := gateServer(t, func(c *config.Config) { c.PolicyFile = file })
+	p := auth.NewPrincipal("1", "alice", gitea.ParseGrant("read:issue").Scopes, "tok")
+	denied := func() bool {
+		return !s.policy.Load().Decide(policyRequest(p, readNote, tools.Target{Owner: "alice", Repo: "notes"})).Allow
+	}
+	if !denied() {
+		t.Fatal("the first policy does not deny read_note")
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go s.WatchPolicy(ctx, 5*time.Millisecond)
+	waitFor := func(want bool) {
+		t.Helper()
+		for range 400 { // bounded: 2 s
+			if denied() == want {
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		t.Fatalf("the watched policy never became denied=%v", want)
+	}
+	time.Sleep(20 * time.Millisecond) // a different modification time on coarse clocks
+	write("tools: {deny: [write_note]}\n")
+	waitFor(false)
+	write("tools: {deny: [no_such_tool]}\n") // refused: the policy in force stays
+	time.Sleep(50 * time.Millisecond)
+	if denied() {
+		t.Error("a broken file replaced the policy")
+	}
+}

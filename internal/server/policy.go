@@ -2,9 +2,12 @@ package server
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/audit"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/auth"
@@ -144,4 +147,34 @@ func ExplainPolicy(path string, q PolicyQuestion) (string, error) {
 		line += " at " + q.Path
 	}
 	return line + " — rule " + strings.TrimSpace(d.Rule), nil
+}
+
+// WatchPolicy reloads POLICY_FILE_PATH whenever its modification time or
+// size changes, checking every interval until ctx is done: a cheap poll,
+// beside SIGHUP. Without a policy file it returns at once.
+func (s *Server) WatchPolicy(ctx context.Context, interval time.Duration) {
+	if s.cfg.PolicyFile == "" {
+		return
+	}
+	stamp := func() (time.Time, int64) {
+		fi, err := os.Stat(s.cfg.PolicyFile)
+		if err != nil {
+			return time.Time{}, -1
+		}
+		return fi.ModTime(), fi.Size()
+	}
+	lastTime, lastSize := stamp()
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if t, n := stamp(); !t.Equal(lastTime) || n != lastSize {
+				lastTime, lastSize = t, n
+				_ = s.ReloadPolicy() // a bad file is logged and recorded; the policy in force stays
+			}
+		}
+	}
 }
