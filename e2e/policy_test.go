@@ -39,7 +39,10 @@ tools: {deny: [search_code]}
 repositories:
   "alice/` + open + `":
     write: allow
+    tools: {deny: [update_issue]}
     paths: {deny: [".gitea/workflows/**", "secret/**"]}
+  "alice/` + closed + `":
+    paths: {allow: ["docs/**"]}
 users:
   "bob": {write: deny}
 `
@@ -65,6 +68,11 @@ users:
 
 	mustCall(t, a, alice, "create_issue", args(open, "title", "allowed here"))
 	denied("alice", alice, "create_issue", args(closed, "title", "not here"), "defaults.write")
+	denied("alice", alice, "update_issue", args(open, "number", 1, "title", "renamed"), `tools.deny: update_issue`)
+	denied("alice", alice, "get_file_contents", args(closed, "path", "README.md"), "paths.allow")
+	if res := a.toolCall(t, alice, "get_file_contents", args(closed, "path", "docs/none.md")); res.Status != http.StatusOK {
+		t.Errorf("a path the allow list covers = %d %s, want it past the policy (Gitea: not found)", res.Status, res.Body)
+	}
 	denied("bob", bob, "create_issue", args(open, "title", "bob may not write"), `users[\"bob\"].write`) // as JSON escapes it
 	mustCall(t, a, alice, "create_file", args(open, "path", "docs/ok.md", "content", "fine\n"))
 	for _, p := range []string{".gitea/workflows/ci.yml", "secret/key.txt", "docs/../secret/key.txt", "./secret//key.txt", "Secret/KEY.txt"} {
@@ -95,8 +103,8 @@ users:
 
 	// A bad file is refused at reload, and the policy in force stays.
 	writePolicy(base + "bogus_key: true\n")
-	if err := a.srv.ReloadPolicy(); err == nil || !strings.Contains(err.Error(), "policy.yaml:10") {
-		t.Errorf("reloading a bad file = %v, want it refused naming line 10", err)
+	if err := a.srv.ReloadPolicy(); err == nil || !strings.Contains(err.Error(), "policy.yaml:13") {
+		t.Errorf("reloading a bad file = %v, want it refused naming line 13", err)
 	}
 	mustCall(t, a, alice, "create_issue", args(open, "title", "old policy still in force"))
 	denied("alice", alice, "create_issue", args(closed, "title", "still denied"), "defaults.write")
