@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"mime"
 	"net/http"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -30,6 +31,12 @@ type toolCallResponse struct {
 
 // serveToolCall runs one tool for the caller: POST /mcp/tool/call.
 func (s *Server) serveToolCall(w http.ResponseWriter, r *http.Request) {
+	// Only JSON: a text/plain POST is a "simple" request a browser sends
+	// cross-site without asking first.
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "send the call as application/json")
+		return
+	}
 	var req toolCallRequest
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()

@@ -55,6 +55,8 @@ func TestSharedTokenModeAndProtections(t *testing.T) {
 		{name: "body over the limit", method: "POST", target: "/mcp/tool/call", body: `{"tool":"get_me","arguments":{"x":"` + strings.Repeat("a", 2048) + `"}}`,
 			wantStatus: 413},
 		{name: "wrong method on tool call", method: "GET", target: "/mcp/tool/call", wantStatus: 405},
+		{name: "tool call as text/plain", method: "POST", target: "/mcp/tool/call", body: `{"tool":"get_me"}`,
+			header: http.Header{"Content-Type": {"text/plain"}}, wantStatus: 415, wantBody: "unsupported_media_type"},
 		{name: "basic credentials", method: "POST", target: "/mcp", header: http.Header{"Authorization": {"Basic YWxpY2U6cHc="}},
 			body: `{"jsonrpc":"2.0","id":1,"method":"ping"}`, wantStatus: 401, wantBody: `"error_description":"this server takes`},
 		{name: "sse post without session", method: "POST", target: "/mcp/sse?sessionid=nope", body: `{}`, wantStatus: 404, wantBody: "session_not_found"},
@@ -67,11 +69,11 @@ func TestSharedTokenModeAndProtections(t *testing.T) {
 			} else {
 				req.Host = "127.0.0.1:8080"
 			}
-			for k, v := range tt.header {
-				req.Header[k] = v
-			}
 			if tt.body != "" {
 				req.Header.Set("Content-Type", "application/json")
+			}
+			for k, v := range tt.header {
+				req.Header[k] = v
 			}
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
