@@ -116,7 +116,8 @@ func (s *Server) pipeline(ctx context.Context, c toolCall, e *audit.Event) (*mcp
 			return nil, call, ref
 		}
 	}
-	if ref := s.decide(p, call, e); ref != nil {
+	pol := s.policy.Load() // one snapshot for the whole call, across a reload
+	if ref := decide(pol, p, call, e); ref != nil {
 		return nil, call, ref
 	}
 	// Rate limits hook in here.
@@ -137,7 +138,7 @@ func (s *Server) pipeline(ctx context.Context, c toolCall, e *audit.Event) (*mcp
 		s.log.Error("audit log write failed: write refused", "error", err.Error())
 		return nil, call, auditUnavailable()
 	}
-	res, err := call.Run(ctx, s.clientFor(t, p), s.toolOptions(p, t))
+	res, err := call.Run(ctx, s.clientFor(t, p), s.toolOptions(pol, p, t))
 	if err != nil {
 		s.log.Error("tool failed", "tool", t.Name, "error", err.Error())
 		return nil, call, refuseInternal()
@@ -150,12 +151,11 @@ func (s *Server) pipeline(ctx context.Context, c toolCall, e *audit.Event) (*mcp
 }
 
 // toolOptions are the output options of a call of t by p: with a policy
-// file, the paths and repositories p may see in what a read returns, by
-// one snapshot of the policy.
-func (s *Server) toolOptions(p *auth.Principal, t *tools.Tool) tools.Options {
+// file, the paths and repositories pol lets p see in what a read returns.
+func (s *Server) toolOptions(pol *policy.Policy, p *auth.Principal, t *tools.Tool) tools.Options {
 	opts := s.toolOpts
 	if s.cfg.PolicyFile != "" {
-		pol, login := s.policy.Load(), p.Login
+		login := p.Login
 		opts.PathAllowed = func(owner, repo, path string) bool {
 			ok, _ := pol.PathAllowed(login, owner+"/"+repo, path)
 			return ok

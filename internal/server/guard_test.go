@@ -254,7 +254,7 @@ func TestPolicyCoversRelatedRepositories(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ref := s.decide(p, call, &audit.Event{})
+		ref := decide(s.policy.Load(), p, call, &audit.Event{})
 		if (ref != nil) != wantDenied || (ref != nil && !strings.Contains(ref.text, `repositories["acme/*"].write`)) {
 			t.Errorf("fork %s: refusal %+v, want denied %v", args, ref, wantDenied)
 		}

@@ -54,11 +54,10 @@ func policyRequest(p *auth.Principal, t *tools.Tool, target tools.Target) policy
 	return r
 }
 
-// decide asks the policy about a bound call and notes the verdict in e.
+// decide asks pol about a bound call and notes the verdict in e.
 // Every repository a write reaches whose name is known (a fork's
 // destination, a pull request's head fork) must be allowed too.
-func (s *Server) decide(p *auth.Principal, call *tools.Call, e *audit.Event) *refusal {
-	pol := s.policy.Load()
+func decide(pol *policy.Policy, p *auth.Principal, call *tools.Call, e *audit.Event) *refusal {
 	d := pol.Decide(policyRequest(p, call.Tool, call.Target))
 	if d.Allow && call.Tool.Access != tools.Read {
 		for _, r := range call.Target.Related {

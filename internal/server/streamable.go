@@ -72,17 +72,17 @@ func toolsetsFromQuery(next http.Handler) http.Handler {
 	})
 }
 
-// mcpRequestSlot returns the refusal slot of an authenticated MCP request.
-func mcpRequestSlot(r *http.Request) (*refusalSlot, bool) {
+// mcpRequestSlot returns the refusal slot of an authenticated MCP request,
+// or nil.
+func mcpRequestSlot(r *http.Request) *refusalSlot {
 	ti := sdkauth.TokenInfoFromContext(r.Context())
 	if ti == nil {
-		return nil, false
+		return nil
 	}
-	info, ok := ti.Extra[requestKey].(*requestInfo)
-	if !ok || info.refusal == nil {
-		return nil, false
+	if info, ok := ti.Extra[requestKey].(*requestInfo); ok {
+		return info.refusal
 	}
-	return info.refusal, true
+	return nil
 }
 
 // refusalSlot hands the pipeline's authentication or scope refusal of a
@@ -114,7 +114,7 @@ func (s *refusalSlot) get() *auth.Error {
 func (s *Server) answerRefusals(path string, next http.Handler) http.Handler {
 	ch := s.challenge(path)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		slot, _ := mcpRequestSlot(r)
+		slot := mcpRequestSlot(r)
 		if r.Method != http.MethodPost || slot == nil {
 			next.ServeHTTP(w, r)
 			return

@@ -5,8 +5,10 @@
 // are validated against them before a handler runs, on every transport.
 //
 // Handlers never see a token, policy or audit: the server's single call
-// path checks the caller, then calls [Tool.Call]. Of the policy, a handler
-// only asks whether a path may be shown ([Env.PathAllowed]): reads that
-// return paths Gitea chose name a withheld one, marked "withheld":
-// "policy", and show nothing more of it.
+// pipeline checks the caller, binds the arguments ([Tool.Bind]) and runs
+// the bound [Call] ([Call.Run]) once every gate has passed. Of the policy,
+// a handler only asks what may be shown ([Env.PathAllowed],
+// [Env.RepoAllowed]): reads that return paths Gitea chose name a withheld
+// one, marked "withheld": "policy", and show nothing more of it; reads that
+// span repositories leave out those the policy denies.
 package tools

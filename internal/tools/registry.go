@@ -102,21 +102,6 @@ func (t *Tool) Allowed(scopes gitea.ScopeSet) bool {
 	return true
 }
 
-// Visible returns the tools scopes allow, in registration order.
-func (r *Registry) Visible(scopes gitea.ScopeSet) []*Tool {
-	var out []*Tool
-	for _, t := range r.tools {
-		if t.Allowed(scopes) {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
-// Scopes returns every scope some tool needs: what a client should ask for
-// to use every tool.
-func (r *Registry) Scopes() []gitea.Scope { return ScopesOf(r.tools) }
-
 // ScopesOf returns the scopes that grant every one of tools, sorted; a
 // read scope whose write scope is listed is left out, as write implies read.
 func ScopesOf(tools []*Tool) []gitea.Scope {
