@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -104,8 +105,34 @@ type Config struct {
 	// AllowNonLoopbackSharedToken lets the shared-token mode listen on a
 	// non-loopback address.
 	AllowNonLoopbackSharedToken bool
+	// Limits bound what one user, one address and everyone together may use.
+	Limits Limits
 	// EnvFile is the .env file that was read, or "" when none was.
 	EnvFile string
+}
+
+// Limits are the server's resource and rate limits. A zero count turns
+// that limit off.
+type Limits struct {
+	// CallsPerMinute is each user's budget of tool calls a minute, and
+	// WritesPerMinute the smaller part of it writes may take.
+	CallsPerMinute, WritesPerMinute int
+	// RequestsPerSecond is each client address's budget of requests a
+	// second to the MCP endpoints, before authentication.
+	RequestsPerSecond int
+	// MaxAuthFailures failed authentications within AuthFailureWindow
+	// shut an address out of new sign-ins for the rest of the window.
+	MaxAuthFailures   int
+	AuthFailureWindow time.Duration
+	// Calls, Sessions and Streams in flight or open at once, per user and
+	// in total: tool calls running, Streamable HTTP sessions, and
+	// long-lived event streams (GET /mcp and /mcp/sse).
+	CallsPerUser, Calls       int
+	SessionsPerUser, Sessions int
+	StreamsPerUser, Streams   int
+	// TrustedProxies may name the client address in X-Forwarded-For or
+	// Forwarded; nobody else's headers are believed.
+	TrustedProxies []netip.Prefix
 }
 
 // Problem is one invalid or missing configuration variable.
@@ -282,6 +309,7 @@ func (l *loader) build() *Config {
 	cfg.AuditFsync = l.boolean("AUDIT_FSYNC", true)
 	cfg.AuditFailOpen = l.oneOf("AUDIT_FAIL_MODE", "closed", "closed", "open") == "open"
 	cfg.AuditMaxBytes = int64(l.intRange("AUDIT_MAX_BYTES", 100<<20, 0, 1<<30))
+	cfg.Limits = l.limits()
 	if !cfg.OAuthMode && cfg.ListenAddr != "" && !IsLoopbackAddr(cfg.ListenAddr) && !cfg.AllowNonLoopbackSharedToken {
 		l.problem("LISTEN_ADDR", "must be a loopback address when OAUTH_MODE=false: the shared token would let anyone who reaches the server act as its owner (set ALLOW_NON_LOOPBACK_SHARED_TOKEN=true to override)")
 	}
@@ -310,6 +338,45 @@ func (l *loader) writeGates(cfg *Config) {
 	cfg.ConfirmDestructive = l.boolean("CONFIRM_DESTRUCTIVE", true)
 	cfg.Toolsets = l.list("TOOLSETS")
 	cfg.MaxWriteBytes = l.intRange("MAX_WRITE_BYTES", 1<<20, 1<<10, 16<<20)
+}
+
+// DefaultTrustedProxies are believed to name the client when
+// TRUSTED_PROXIES is unset: loopback only.
+var DefaultTrustedProxies = []string{"127.0.0.0/8", "::1"}
+
+// limits reads the rate and resource limits.
+func (l *loader) limits() Limits {
+	lim := Limits{
+		CallsPerMinute:    l.intRange("RATE_LIMIT_PER_MINUTE", 300, 0, 100_000),
+		WritesPerMinute:   l.intRange("WRITE_RATE_LIMIT_PER_MINUTE", 30, 0, 100_000),
+		RequestsPerSecond: l.intRange("RATE_LIMIT_PER_IP_PER_SECOND", 100, 0, 100_000),
+		MaxAuthFailures:   l.intRange("MAX_AUTH_FAILURES", 10, 0, 100_000),
+		AuthFailureWindow: time.Duration(l.intRange("AUTH_FAILURE_WINDOW", 300, 1, 86400)) * time.Second,
+		CallsPerUser:      l.intRange("MAX_CONCURRENT_CALLS_PER_USER", 8, 0, 10_000),
+		Calls:             l.intRange("MAX_CONCURRENT_CALLS", 64, 0, 100_000),
+		SessionsPerUser:   l.intRange("MAX_SESSIONS_PER_USER", 32, 0, 100_000),
+		Sessions:          l.intRange("MAX_SESSIONS", 2000, 0, 1_000_000),
+		StreamsPerUser:    l.intRange("MAX_STREAMS_PER_USER", 16, 0, 100_000),
+		Streams:           l.intRange("MAX_STREAMS", 1000, 0, 1_000_000),
+	}
+	proxies := l.list("TRUSTED_PROXIES")
+	if _, set := l.lookup("TRUSTED_PROXIES"); !set {
+		proxies = DefaultTrustedProxies // a reverse proxy on this machine, as Gitea assumes too
+	} else if len(proxies) == 1 && strings.EqualFold(proxies[0], "none") {
+		proxies = nil
+	}
+	for _, p := range proxies {
+		prefix, err := netip.ParsePrefix(p)
+		if a, aerr := netip.ParseAddr(p); aerr == nil { // a single address
+			prefix, err = a.Unmap().Prefix(a.Unmap().BitLen())
+		}
+		if err != nil {
+			l.problem("TRUSTED_PROXIES", "%q is not an address or CIDR like 10.0.0.0/8 or ::1", p)
+			continue
+		}
+		lim.TrustedProxies = append(lim.TrustedProxies, prefix.Masked())
+	}
+	return lim
 }
 
 // secret reads NAME or the file named by NAME_FILE; setting both is a problem.

@@ -67,6 +67,30 @@ func TestLoadDefaults(t *testing.T) {
 	}
 }
 
+func TestLimits(t *testing.T) {
+	cfg, err := load(t, nil, oauthEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := cfg.Limits; l.CallsPerMinute != 300 || l.WritesPerMinute != 30 || l.MaxAuthFailures != 10 || l.AuthFailureWindow != 5*time.Minute ||
+		l.CallsPerUser != 8 || l.SessionsPerUser != 32 || l.StreamsPerUser != 16 || prefixList(l.TrustedProxies) != "127.0.0.0/8,::1/128" {
+		t.Errorf("default limits = %+v", l)
+	}
+	cfg, err = load(t, nil, oauthEnv("TRUSTED_PROXIES=10.0.0.0/8, 192.168.1.7 ,::1", "RATE_LIMIT_PER_MINUTE=0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := prefixList(cfg.Limits.TrustedProxies); got != "10.0.0.0/8,192.168.1.7/32,::1/128" {
+		t.Errorf("TRUSTED_PROXIES = %s", got)
+	}
+	if cfg.Limits.CallsPerMinute != 0 {
+		t.Errorf("RATE_LIMIT_PER_MINUTE=0 read as %d, want 0 (off)", cfg.Limits.CallsPerMinute)
+	}
+	if cfg, err = load(t, nil, oauthEnv("TRUSTED_PROXIES=none")); err != nil || cfg.Limits.TrustedProxies != nil {
+		t.Errorf("TRUSTED_PROXIES=none = %v, %v; want no proxy trusted", cfg.Limits.TrustedProxies, err)
+	}
+}
+
 func TestLoadReportsEveryProblem(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -83,6 +107,8 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		{name: "every interface without a public URL", environ: oauthEnv("LISTEN_ADDR=0.0.0.0:8080"), want: []string{"PUBLIC_BASE_URL"}},
 		{name: "bad origin and numbers", environ: oauthEnv("ALLOWED_ORIGINS=https://ok.example,chat.example.com", "OAUTH_CACHE_TTL_SECONDS=0",
 			"MAX_REQUEST_BODY_BYTES=10", "MCP_STATELESS=sometimes"), want: []string{"OAUTH_CACHE_TTL_SECONDS", "MCP_STATELESS", "ALLOWED_ORIGINS", "MAX_REQUEST_BODY_BYTES"}},
+		{name: "bad limits", environ: oauthEnv("TRUSTED_PROXIES=10.0.0.0/8,proxy.example.com", "MAX_SESSIONS=-1", "AUTH_FAILURE_WINDOW=0"),
+			want: []string{"AUTH_FAILURE_WINDOW", "MAX_SESSIONS", "TRUSTED_PROXIES"}},
 		{name: "bad public URL", environ: oauthEnv("PUBLIC_BASE_URL=mcp.example.com"), want: []string{"PUBLIC_BASE_URL"}},
 		{name: "secret and its file", environ: oauthEnv("GITEA_OAUTH_CLIENT_SECRET_FILE=/x"), want: []string{"GITEA_OAUTH_CLIENT_SECRET"}},
 		{name: "missing secret file", environ: []string{"GITEA_URL=http://g", "GITEA_OAUTH_CLIENT_ID=c", "GITEA_OAUTH_CLIENT_SECRET_FILE=/nonexistent/secret"},

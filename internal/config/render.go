@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -51,7 +52,27 @@ func (c *Config) Settings() []Setting {
 		{"AUDIT_FSYNC", strconv.FormatBool(c.AuditFsync)},
 		{"AUDIT_FAIL_MODE", map[bool]string{true: "open", false: "closed"}[c.AuditFailOpen]},
 		{"AUDIT_MAX_BYTES", strconv.FormatInt(c.AuditMaxBytes, 10)},
+		{"RATE_LIMIT_PER_MINUTE", strconv.Itoa(c.Limits.CallsPerMinute)},
+		{"WRITE_RATE_LIMIT_PER_MINUTE", strconv.Itoa(c.Limits.WritesPerMinute)},
+		{"RATE_LIMIT_PER_IP_PER_SECOND", strconv.Itoa(c.Limits.RequestsPerSecond)},
+		{"MAX_AUTH_FAILURES", strconv.Itoa(c.Limits.MaxAuthFailures)},
+		{"AUTH_FAILURE_WINDOW", strconv.Itoa(int(c.Limits.AuthFailureWindow.Seconds()))},
+		{"MAX_CONCURRENT_CALLS_PER_USER", strconv.Itoa(c.Limits.CallsPerUser)},
+		{"MAX_CONCURRENT_CALLS", strconv.Itoa(c.Limits.Calls)},
+		{"MAX_SESSIONS_PER_USER", strconv.Itoa(c.Limits.SessionsPerUser)},
+		{"MAX_SESSIONS", strconv.Itoa(c.Limits.Sessions)},
+		{"MAX_STREAMS_PER_USER", strconv.Itoa(c.Limits.StreamsPerUser)},
+		{"MAX_STREAMS", strconv.Itoa(c.Limits.Streams)},
+		{"TRUSTED_PROXIES", prefixList(c.Limits.TrustedProxies)},
 	}
+}
+
+func prefixList(ps []netip.Prefix) string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return strings.Join(out, ",")
 }
 
 // WriteTo prints the effective configuration as NAME=value lines.

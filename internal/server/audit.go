@@ -103,18 +103,29 @@ func (s *Server) recordOutcome(e audit.Event, write bool, call *tools.Call, ref 
 
 // recordAuthRefusal records a request refused before it had a caller.
 func (s *Server) recordAuthRefusal(r *http.Request, path string, err *auth.Error) {
-	if s.audit == nil {
-		return
-	}
 	kind := audit.KindAccessDenied
 	if err.Status >= 500 {
 		kind = audit.KindSecurityEvent
 	}
+	s.recordRequest(r, path, kind, "authentication: "+cmp.Or(err.Code, "no token"))
+}
+
+// recordSecurityEvent records something done to the server rather than a
+// call, such as an address shut out; reason says what.
+func (s *Server) recordSecurityEvent(r *http.Request, path, reason string) {
+	s.recordRequest(r, path, audit.KindSecurityEvent, reason)
+}
+
+// recordRequest records a refused request that has no caller.
+func (s *Server) recordRequest(r *http.Request, path string, kind audit.Kind, reason string) {
+	if s.audit == nil {
+		return
+	}
 	e := audit.Event{Kind: kind, RequestID: r.Header.Get("X-Request-ID"), Outcome: audit.OutcomeRefused,
-		Decision: audit.DecisionDeny, Reason: "authentication: " + cmp.Or(err.Code, "no token"),
-		Caller: audit.Caller{Transport: auditTransport(transportAt(path)), RemoteAddr: r.RemoteAddr}}
-	if _, rerr := s.audit.Record(e, false); rerr != nil {
-		s.log.Error("audit log write failed", "error", rerr.Error())
+		Decision: audit.DecisionDeny, Reason: reason,
+		Caller: audit.Caller{Transport: auditTransport(transportAt(path)), RemoteAddr: clientAddr(r)}}
+	if _, err := s.audit.Record(e, false); err != nil {
+		s.log.Error("audit log write failed", "error", err.Error())
 	}
 }
 

@@ -3,7 +3,9 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -11,11 +13,15 @@ import (
 
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/auth"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/limits"
 )
 
 // authenticator turns a request into its verified caller.
 type authenticator interface {
 	authenticate(r *http.Request) (*auth.Principal, *auth.Error)
+	// verified reports, without asking Gitea, whether r carries a token
+	// already verified and still trusted.
+	verified(r *http.Request) bool
 }
 
 // oauthAuthenticator verifies the request's own bearer token with Gitea,
@@ -23,6 +29,11 @@ type authenticator interface {
 type oauthAuthenticator struct {
 	verifier *auth.Verifier
 	gate     *versionGate
+}
+
+func (a *oauthAuthenticator) verified(r *http.Request) bool {
+	token, err := auth.BearerToken(r)
+	return err == nil && a.verifier.Trusted(token)
 }
 
 func (a *oauthAuthenticator) authenticate(r *http.Request) (*auth.Principal, *auth.Error) {
@@ -45,6 +56,10 @@ func (a *oauthAuthenticator) authenticate(r *http.Request) (*auth.Principal, *au
 // still refused.
 type sharedTokenAuthenticator struct{ principal *auth.Principal }
 
+// verified is false: the shared token is not the caller's to present, so
+// a shut-out address stays shut.
+func (a *sharedTokenAuthenticator) verified(*http.Request) bool { return false }
+
 func (a *sharedTokenAuthenticator) authenticate(r *http.Request) (*auth.Principal, *auth.Error) {
 	switch _, err := auth.BearerToken(r); {
 	case err == nil:
@@ -66,11 +81,13 @@ func asAuthError(err error) *auth.Error {
 }
 
 // requireAuth authenticates every request to next, answering refusals with
-// the challenge of the endpoint at path. On success the principal is in the
-// request context and, in OAuth mode, in the go-sdk's TokenInfo, which
-// binds Streamable HTTP sessions to their user and carries the principal
-// and the request's refusal slot to the MCP layer. In shared-token mode
-// there is one caller, so the SDK sees no token at all (nor a non-Bearer
+// the challenge of the endpoint at path. Before that it applies the limits
+// of the client's address: requests a second, and a shut-out after too
+// many failed authentications. On success the principal is in the request
+// context and, in OAuth mode, in the go-sdk's TokenInfo, which binds
+// Streamable HTTP sessions to their user and carries the principal and the
+// request's refusal slot to the MCP layer. In shared-token mode there is
+// one caller, so the SDK sees no token at all (nor a non-Bearer
 // Authorization header it would answer itself).
 func (s *Server) requireAuth(path string, next http.Handler) http.Handler {
 	ch := s.challenge(path)
@@ -78,10 +95,19 @@ func (s *Server) requireAuth(path string, next http.Handler) http.Handler {
 		return tokenInfo(auth.PrincipalFrom(r.Context()), newRequestInfo(transportAt(path), r)), nil
 	}, &sdkauth.RequireBearerTokenOptions{AllowMissingExpiration: true, ClockSkew: auth.DefaultClockSkew})(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		addr := limits.ClientAddr(r, s.cfg.Limits.TrustedProxies)
+		r = r.WithContext(context.WithValue(r.Context(), clientAddrKey{}, addr))
+		if ref := s.admitAddress(r, limits.Key(addr)); ref != nil {
+			s.sampled.warn(ref.code, "request refused by an address limit", "path", r.URL.Path, "reason", ref.code)
+			writeLimited(w, ref)
+			return
+		}
 		p, err := s.authn.authenticate(r)
 		if err != nil {
 			if err.Status >= 500 {
 				s.log.Warn("cannot verify a token", "path", r.URL.Path, "reason", err.Error())
+			} else if err != auth.ErrNoToken { // asking without a token is how clients find the challenge
+				s.countAuthFailure(r, path, limits.Key(addr))
 			}
 			s.recordAuthRefusal(r, path, err)
 			auth.WriteError(w, err, ch)
@@ -96,13 +122,54 @@ func (s *Server) requireAuth(path string, next http.Handler) http.Handler {
 	})
 }
 
+// clientAddrKey holds a request's client address (netip.Addr), as
+// TRUSTED_PROXIES let it be named.
+type clientAddrKey struct{}
+
+// admitAddress applies the limits of the address a request comes from,
+// keyed by key: its requests a second, and whether too many failed
+// authentications have shut it out. A shut-out address may still use a
+// token this server has already verified and holds in its cache: the
+// shut-out stops guessing, not the users behind a shared address.
+func (s *Server) admitAddress(r *http.Request, key string) *refusal {
+	if ok, wait := s.limits.requests.Allow(key); !ok {
+		return rateLimited("rate_limited", wait,
+			fmt.Sprintf("your address has sent more than %d requests a second, this server's limit (RATE_LIMIT_PER_IP_PER_SECOND)", s.cfg.Limits.RequestsPerSecond))
+	}
+	if out, wait := s.limits.authFailures.Exhausted(key); out && !s.authn.verified(r) {
+		return rateLimited("too_many_auth_failures", wait,
+			fmt.Sprintf("your address failed to authenticate %d times in %s, this server's limit (MAX_AUTH_FAILURES, AUTH_FAILURE_WINDOW)",
+				s.cfg.Limits.MaxAuthFailures, s.cfg.Limits.AuthFailureWindow))
+	}
+	return nil
+}
+
+// countAuthFailure counts a refused token against its address; the
+// failure that shuts the address out is put on record once.
+func (s *Server) countAuthFailure(r *http.Request, path, key string) {
+	s.limits.authFailures.Allow(key)
+	if out, _ := s.limits.authFailures.Exhausted(key); out {
+		if s.sampled.warn("address_shut_out", "an address is shut out after too many failed authentications", "path", r.URL.Path) {
+			s.recordSecurityEvent(r, path, "too_many_auth_failures")
+		}
+	}
+}
+
 // newRequestInfo describes r, which came in through transport.
 func newRequestInfo(transport string, r *http.Request) *requestInfo {
-	info := &requestInfo{transport: transport, requestID: r.Header.Get("X-Request-ID"), remoteAddr: r.RemoteAddr}
+	info := &requestInfo{transport: transport, requestID: r.Header.Get("X-Request-ID"), remoteAddr: clientAddr(r)}
 	if transport == "streamable" {
 		info.refusal = &refusalSlot{}
 	}
 	return info
+}
+
+// clientAddr is the address requireAuth found for r, or else its peer.
+func clientAddr(r *http.Request) string {
+	if a, ok := r.Context().Value(clientAddrKey{}).(netip.Addr); ok && a.IsValid() {
+		return a.String()
+	}
+	return r.RemoteAddr
 }
 
 // transportAt names the transport served at path.

@@ -52,7 +52,7 @@ type answer struct {
 
 // runCall is the one call path every transport uses. In order: the
 // verified caller, the tool and whether this server and connection offer
-// it, the token's scopes, the arguments bound to a call that knows its
+// it, the token's scopes, the caller's rate and in-flight limits, the arguments bound to a call that knows its
 // target, the write gates, the human's confirmation of a destructive act,
 // then the tool itself with a Gitea client chosen by its access level, and
 // its output shaped for the model. A refusal means nothing was sent to
@@ -77,9 +77,34 @@ func (s *Server) runCall(ctx context.Context, c toolCall) (*mcp.CallToolResult, 
 	case res.InputRequests != nil:
 		outcome = "asked_to_confirm"
 	}
-	s.log.Info("tool call", "tool", c.name, "caller", c.principal, "outcome", outcome,
-		"transport", c.via.request.transport, "request_id", c.via.request.requestID, "duration_ms", time.Since(start).Milliseconds())
+	args := []any{"tool", s.logName(c.name), "caller", c.principal, "outcome", outcome,
+		"transport", c.via.request.transport, "request_id", c.via.request.requestID, "duration_ms", time.Since(start).Milliseconds()}
+	if ref != nil { // refusals come in floods: a few lines a second per kind
+		s.sampled.info("refused: "+ref.code, "tool call", args...)
+	} else {
+		s.log.Info("tool call", args...)
+	}
 	return res, ref
+}
+
+// logName is how a call's tool name is logged: a tool's own name, or for
+// a name no tool has, a bounded and plain rendering of it.
+func (s *Server) logName(name string) string {
+	if _, ok := s.tools.Lookup(name); ok {
+		return name
+	}
+	const maxLogged = 64
+	var b strings.Builder
+	for i, r := range name {
+		if i >= maxLogged {
+			return fmt.Sprintf("%s... (%d bytes, unknown)", b.String(), len(name))
+		}
+		if r < 0x20 || r > 0x7e {
+			r = '?'
+		}
+		b.WriteRune(r)
+	}
+	return b.String() + " (unknown)"
 }
 
 // pipeline runs c's checks in order and then the tool, completing e, the
@@ -97,6 +122,11 @@ func (s *Server) pipeline(ctx context.Context, c toolCall, e *audit.Event) (*mcp
 	if !t.Allowed(p.Scopes) {
 		return nil, nil, refuseAuth(s.insufficientScope(p, t))
 	}
+	release, ref := s.limits.admitCall(p, t)
+	if ref != nil {
+		return nil, nil, ref
+	}
+	defer release()
 	if t.Access != tools.Read && len(c.args) > s.cfg.MaxWriteBytes {
 		return nil, nil, refuse(http.StatusRequestEntityTooLarge, "write_too_large",
 			fmt.Sprintf("the arguments are %d bytes, over this server's %d-byte limit for one write (MAX_WRITE_BYTES): split the change",
@@ -120,7 +150,6 @@ func (s *Server) pipeline(ctx context.Context, c toolCall, e *audit.Event) (*mcp
 	if ref := decide(pol, p, call, e); ref != nil {
 		return nil, call, ref
 	}
-	// Rate limits hook in here.
 	if t.Access == tools.Destructive && s.cfg.ConfirmDestructive {
 		if res, confirmed := s.confirm.check(p, call, c.via.answer); !confirmed {
 			e.Outcome = "not_confirmed"
@@ -289,6 +318,8 @@ type refusal struct {
 	// protocol marks a refusal MCP reports as a JSON-RPC error rather than
 	// a tool error (an unknown tool).
 	protocol bool
+	// retryAfter, for a limit, is how long to wait before trying again.
+	retryAfter time.Duration
 }
 
 func refuse(status int, code, text string) *refusal {

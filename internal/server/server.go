@@ -68,6 +68,9 @@ type Server struct {
 	areas    []tools.Area  // the toolsets this server offers
 	scopes   []gitea.Scope // what a token needs for every offered tool
 	confirm  *confirmations
+	limits   *limiter
+	sampled  *sampledLog // lines callers can cause in bulk
+	tracked  *sessionTracker
 	audit    *audit.Log // nil without AUDIT_LOG_PATH
 	policy   atomic.Pointer[policy.Policy]
 	hosts    []string // allowed Host names
@@ -86,7 +89,7 @@ func New(opts Options) (*Server, error) {
 		version:  opts.Version,
 		gitea:    opts.Gitea,
 		tools:    opts.Tools,
-		sse:      &sseSessions{m: map[string]*sseSession{}, perUser: map[string]int{}},
+		sse:      &sseSessions{m: map[string]*sseSession{}},
 		toolOpts: tools.Options{MaxOutputBytes: cfg.MaxToolOutputBytes, Secrets: textsafe.Mode(cfg.SecretMasking)},
 	}
 	if s.tools == nil {
@@ -100,6 +103,9 @@ func New(opts Options) (*Server, error) {
 		now = time.Now
 	}
 	s.confirm = newConfirmations(now)
+	s.limits = newLimiter(cfg.Limits, now)
+	s.sampled = newSampledLog(s.log, now)
+	s.tracked = &sessionTracker{live: map[string]map[*heldStream]struct{}{}}
 	pol, err := loadPolicy(cfg.PolicyFile, s.tools)
 	if err != nil {
 		return nil, err

@@ -27,36 +27,22 @@ import (
 
 const sseKeepAlive = 25 * time.Second
 
-// maxStreamsPerUser bounds the SSE streams one user holds open at once, so
-// no one caller can tie up the server's connections and memory.
-const maxStreamsPerUser = 16
-
-// sseSessions are the open SSE sessions by id, and how many each user holds.
+// sseSessions are the open SSE sessions by id.
 type sseSessions struct {
-	mu      sync.Mutex
-	m       map[string]*sseSession
-	perUser map[string]int
+	mu sync.Mutex
+	m  map[string]*sseSession
 }
 
-// add registers s unless its owner already holds maxStreamsPerUser streams.
-func (ss *sseSessions) add(s *sseSession) bool {
+func (ss *sseSessions) add(s *sseSession) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	if ss.perUser[s.owner] >= maxStreamsPerUser {
-		return false
-	}
 	ss.m[s.id] = s
-	ss.perUser[s.owner]++
-	return true
 }
 
 func (ss *sseSessions) remove(s *sseSession) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	delete(ss.m, s.id)
-	if ss.perUser[s.owner]--; ss.perUser[s.owner] <= 0 {
-		delete(ss.perUser, s.owner)
-	}
 }
 
 func (ss *sseSessions) get(id string) *sseSession {
@@ -158,8 +144,14 @@ func (t *sseSession) Close() error {
 // serveSSEStream opens a session for the authenticated caller (GET /mcp/sse).
 func (s *Server) serveSSEStream(w http.ResponseWriter, r *http.Request) {
 	p := auth.PrincipalFrom(r.Context())
-	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
+	release, ref := s.limits.openStream(p)
+	if ref != nil {
+		s.sampled.warn(ref.code, "event stream refused by a limit", "caller", p, "reason", ref.code)
+		writeLimited(w, ref)
+		return
+	}
+	defer release()
+	w = newStreamWriter(w) // each write gets its own deadline, however long the stream lives
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no")
@@ -173,11 +165,7 @@ func (s *Server) serveSSEStream(w http.ResponseWriter, r *http.Request) {
 		done:     make(chan struct{}),
 		w:        w,
 	}
-	if !s.sse.add(sess) {
-		writeError(w, http.StatusTooManyRequests, "too_many_streams",
-			fmt.Sprintf("you already hold %d open streams: close one first", maxStreamsPerUser))
-		return
-	}
+	s.sse.add(sess)
 	defer s.sse.remove(sess)
 	ss, err := s.mcp.Connect(r.Context(), sess, nil)
 	if err != nil {

@@ -3,7 +3,6 @@ package server
 import (
 	"net/http"
 	"sync"
-	"time"
 
 	sdkauth "github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -18,7 +17,8 @@ import (
 // Mcp-Protocol-Version header) always go to a stateless handler; older
 // clients keep their sessions. The SDK's own loopback guard is off: protect
 // checks Host against PUBLIC_BASE_URL and loopback, which also lets a local
-// reverse proxy in.
+// reverse proxy in. Sessions and their event streams count against their
+// owner's limits (limitSessions).
 func (s *Server) streamableHandler() http.Handler {
 	handler := func(stateless bool) http.Handler {
 		return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp }, &mcp.StreamableHTTPOptions{
@@ -30,7 +30,7 @@ func (s *Server) streamableHandler() http.Handler {
 	}
 	h := handler(s.cfg.Stateless)
 	if !s.cfg.Stateless {
-		sessions, stateless := h, handler(true)
+		sessions, stateless := s.limitSessions(h), handler(true)
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Header.Get(protocolVersionHeader) >= statelessProtocol {
 				stateless.ServeHTTP(w, r)
@@ -39,7 +39,7 @@ func (s *Server) streamableHandler() http.Handler {
 			sessions.ServeHTTP(w, r)
 		})
 	}
-	return s.protect(s.requireAuth(pathMCP, s.answerRefusals(pathMCP, toolsetsFromQuery(streamsOutliveWriteTimeout(h)))))
+	return s.protect(s.requireAuth(pathMCP, s.answerRefusals(pathMCP, toolsetsFromQuery(h))))
 }
 
 // The MCP revision from which requests carry their own protocol version
@@ -48,18 +48,6 @@ const (
 	statelessProtocol     = "2026-07-28"
 	protocolVersionHeader = "Mcp-Protocol-Version"
 )
-
-// streamsOutliveWriteTimeout clears the server's write deadline for the
-// standalone event stream a client opens with GET, which stays open for
-// server notifications far longer than any one response.
-func streamsOutliveWriteTimeout(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet {
-			_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
-		}
-		next.ServeHTTP(w, r)
-	})
-}
 
 // toolsetsFromQuery makes /mcp?toolsets=... the request's toolsets header,
 // which the MCP layer reads.

@@ -85,6 +85,8 @@ func (s *Server) writeRefusal(w http.ResponseWriter, ref *refusal, path string) 
 	switch {
 	case ref.auth != nil:
 		auth.WriteError(w, ref.auth, s.challenge(path))
+	case ref.retryAfter > 0:
+		writeLimited(w, ref)
 	case ref.code == "unknown_tool":
 		writeError(w, ref.status, ref.code, "no tool is called that; GET "+pathToolsList+" lists them")
 	default:

@@ -20,12 +20,22 @@ import (
 // sharedTokenServer is a server in shared-token mode (OAUTH_MODE=false).
 func sharedTokenServer(t *testing.T) http.Handler {
 	t.Helper()
+	return sharedTokenServerWith(t, nil)
+}
+
+// sharedTokenServerWith is sharedTokenServer with its configuration
+// changed by mod first.
+func sharedTokenServerWith(t *testing.T, mod func(*config.Config)) http.Handler {
+	t.Helper()
 	up := httptest.NewServer(&fakeGitea{})
 	t.Cleanup(up.Close)
 	u, _ := url.Parse(up.URL)
 	public, _ := url.Parse("https://mcp.example.com")
 	cfg := &config.Config{GiteaURL: u, OAuthMode: false, GiteaToken: config.NewSecret("pat"), ListenAddr: "127.0.0.1:0",
 		PublicBaseURL: public, RequestTimeout: 5 * time.Second, MaxRequestBodyBytes: 1 << 10, AllowedHosts: []string{"mcp.internal"}}
+	if mod != nil {
+		mod(cfg)
+	}
 	s, err := New(Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -94,9 +104,10 @@ func TestCallToolWithoutPrincipalRefuses(t *testing.T) {
 }
 
 // TestSSEStreamsPerUserAreBounded: one user cannot hold more than
-// maxStreamsPerUser streams open; closing one makes room again.
+// MAX_STREAMS_PER_USER streams open; closing one makes room again.
 func TestSSEStreamsPerUserAreBounded(t *testing.T) {
-	srv := httptest.NewServer(sharedTokenServer(t))
+	const maxStreamsPerUser = 4
+	srv := httptest.NewServer(sharedTokenServerWith(t, func(c *config.Config) { c.Limits.StreamsPerUser = maxStreamsPerUser }))
 	t.Cleanup(srv.Close)
 	open := func(ctx context.Context) int {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/mcp/sse", nil)
