@@ -161,9 +161,16 @@ func (a *aegis) checkLogs(t *testing.T) {
 // the access_denied records of calls (with a tool) in its audit log.
 func countRefusals(serverLog, auditLog string) (refused, denied int) {
 	for line := range strings.SplitSeq(serverLog, "\n") {
-		var l struct{ Msg, Outcome string }
-		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "tool call" && strings.HasPrefix(l.Outcome, "refused") {
-			refused++
+		var l struct {
+			Msg, Outcome, Kind string
+			Suppressed         int
+		}
+		switch {
+		case json.Unmarshal([]byte(line), &l) != nil:
+		case l.Msg == "tool call" && strings.HasPrefix(l.Outcome, "refused"):
+			refused += 1 + l.Suppressed // refusal lines are sampled; each says how many it stands for
+		case l.Msg == "log lines suppressed" && strings.HasPrefix(l.Kind, "refused"):
+			refused += l.Suppressed
 		}
 	}
 	for line := range strings.SplitSeq(auditLog, "\n") {

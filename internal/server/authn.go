@@ -128,20 +128,29 @@ type clientAddrKey struct{}
 
 // admitAddress applies the limits of the address a request comes from,
 // keyed by key: its requests a second, and whether too many failed
-// authentications have shut it out. A shut-out address may still use a
-// token this server has already verified and holds in its cache: the
-// shut-out stops guessing, not the users behind a shared address.
+// authentications have shut it out. A shut-out address may still ask
+// without a credential (for the challenge) and use a token this server has
+// already verified and holds in its cache: the shut-out stops guessing,
+// not the users behind a shared address.
 func (s *Server) admitAddress(r *http.Request, key string) *refusal {
 	if ok, wait := s.limits.requests.Allow(key); !ok {
 		return rateLimited("rate_limited", wait,
 			fmt.Sprintf("your address has sent more than %d requests a second, this server's limit (RATE_LIMIT_PER_IP_PER_SECOND)", s.cfg.Limits.RequestsPerSecond))
 	}
-	if out, wait := s.limits.authFailures.Exhausted(key); out && !s.authn.verified(r) {
+	if out, wait := s.limits.authFailures.Exhausted(key); out && presentsCredential(r) && !s.authn.verified(r) {
 		return rateLimited("too_many_auth_failures", wait,
 			fmt.Sprintf("your address failed to authenticate %d times in %s, this server's limit (MAX_AUTH_FAILURES, AUTH_FAILURE_WINDOW)",
 				s.cfg.Limits.MaxAuthFailures, s.cfg.Limits.AuthFailureWindow))
 	}
 	return nil
+}
+
+// presentsCredential reports whether r carries any credential, in a header
+// or (refused, but still a guess) in its URL. A request without one only
+// learns the challenge, which a shut-out address may still do.
+func presentsCredential(r *http.Request) bool {
+	_, err := auth.BearerToken(r)
+	return r.Header.Get("Authorization") != "" || err != auth.ErrNoToken
 }
 
 // countAuthFailure counts a refused token against its address; the

@@ -2,6 +2,8 @@ package server
 
 import (
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -55,4 +57,16 @@ func (l *sampledLog) write(level slog.Level, kind, msg string, args ...any) bool
 	}
 	l.log.Log(nil, level, msg, args...) //nolint:staticcheck // no context: a sampled line belongs to no one request
 	return true
+}
+
+// flush writes, for every kind with lines not written since its last one,
+// how many there were; the server calls it when it closes.
+func (l *sampledLog) flush() {
+	l.mu.Lock()
+	pending := l.suppressed
+	l.suppressed = map[string]int{}
+	l.mu.Unlock()
+	for _, kind := range slices.Sorted(maps.Keys(pending)) {
+		l.log.Warn("log lines suppressed", "kind", kind, "suppressed", pending[kind])
+	}
 }

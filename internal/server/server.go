@@ -202,9 +202,11 @@ func (s *Server) chooseAreas() error {
 	return nil
 }
 
-// Close releases what New opened (the audit log). Call it once the server
+// Close releases what New opened (the audit log) and logs how many sampled
+// log lines were left out since their last line. Call it once the server
 // has stopped serving.
 func (s *Server) Close() error {
+	s.sampled.flush()
 	if s.audit == nil {
 		return nil
 	}
