@@ -47,13 +47,13 @@ func procStats(t *testing.T, pid int) (rssKB, peakKB, fds int) {
 }
 
 // binaryAegis is the real binary serving one app, its log drained.
-func binaryAegis(t *testing.T, g *testgitea.Gitea, scope string) (*aegis, int) {
+func binaryAegis(t *testing.T, g *testgitea.Gitea, scope string, extra ...string) (*aegis, int) {
 	t.Helper()
 	app, err := g.App(t.Context(), scope)
 	if err != nil {
 		t.Fatal(err)
 	}
-	base, cmd, logs := startBinary(t, g, app)
+	base, cmd, logs := startBinary(t, g, app, extra...)
 	go func() {
 		for range logs.lines { // keep the server's stderr flowing
 		}
@@ -63,7 +63,8 @@ func binaryAegis(t *testing.T, g *testgitea.Gitea, scope string) (*aegis, int) {
 
 func TestSessionAndStreamFloodIsBounded(t *testing.T) {
 	g := needGitea(t)
-	a, pid := binaryAegis(t, g, toolScopes)
+	// The address limit is off, to show the per-user bounds on their own.
+	a, pid := binaryAegis(t, g, toolScopes, "RATE_LIMIT_PER_IP_PER_SECOND=0")
 	alice := a.token(t, g, testgitea.AliceName, toolScopes).AccessToken
 	bob := a.token(t, g, testgitea.BobName, toolScopes).AccessToken
 	rss0, _, fds0 := procStats(t, pid)
@@ -129,7 +130,7 @@ func TestParallelLargeDiffsAreBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	a, pid := binaryAegis(t, g, toolScopes)
+	a, pid := binaryAegis(t, g, toolScopes, "RATE_LIMIT_PER_IP_PER_SECOND=0")
 	alice := a.token(t, g, testgitea.AliceName, toolScopes).AccessToken
 	bob := a.token(t, g, testgitea.BobName, toolScopes).AccessToken
 	_, peak0, fds0 := procStats(t, pid)
