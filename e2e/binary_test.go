@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -136,21 +137,43 @@ func TestBinaryServesHealthAndStopsOnSIGTERM(t *testing.T) {
 }
 
 // TestStdioWithPersonalAccessToken drives `aegis-gitea-mcp stdio` with the
-// go-sdk client, as a local MCP client would launch it.
+// go-sdk client, as a local MCP client would launch it. A malformed or
+// over-long line is answered with a JSON-RPC error and the session goes on
+// (JSON-RPC 2.0: a parse error is a response with id null, not an exit).
 func TestStdioWithPersonalAccessToken(t *testing.T) {
 	g := needGitea(t)
 	cmd := exec.CommandContext(t.Context(), buildBinary(t), "stdio")
 	cmd.Dir = t.TempDir()
-	cmd.Env = []string{"GITEA_URL=" + g.URL, "OAUTH_MODE=false",
+	cmd.Env = []string{"GITEA_URL=" + g.URL, "OAUTH_MODE=false", "MAX_REQUEST_BODY_BYTES=65536",
 		"GITEA_TOKEN=" + g.PATs[testgitea.AliceName][testgitea.PATReadRepository]}
+	p := startStdio(t, cmd)
+
+	// Garbage before the session: a parse error, and the server stays up.
+	p.send(t, "this is {not json\n")
+	if e := p.nextError(t); e.Code != -32700 || string(e.ID) != "null" {
+		t.Fatalf("answer to a garbage line = %+v, want code -32700 with id null", e)
+	}
 	client := mcp.NewClient(&mcp.Implementation{Name: "aegis-e2e", Version: "1"}, nil)
-	cs, err := client.Connect(t.Context(), &mcp.CommandTransport{Command: cmd}, nil)
+	cs, err := client.Connect(t.Context(), &mcp.IOTransport{Reader: p.out, Writer: p.in}, nil)
 	if err != nil {
-		t.Fatalf("connect over stdio: %v", err)
+		t.Fatalf("connect over stdio after a garbage line: %v", err)
 	}
 	defer func() { _ = cs.Close() }()
 	if text, isErr := call(t, cs, "get_me", nil); isErr || !strings.Contains(text, `"login":"alice"`) {
 		t.Errorf("get_me over stdio = %s", text)
+	}
+	// Garbage inside the session, then a line over MAX_REQUEST_BODY_BYTES:
+	// each is answered, and the next call still works.
+	p.send(t, `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":`+"\n")
+	if e := p.nextError(t); e.Code != -32700 || string(e.ID) != "null" {
+		t.Errorf("answer to a truncated message = %+v, want code -32700 with id null", e)
+	}
+	p.send(t, `{"jsonrpc":"2.0","id":8,"method":"ping","params":{"x":"`+strings.Repeat("a", 100_000)+`"}}`+"\n")
+	if e := p.nextError(t); e.Code != -32600 || !strings.Contains(e.Message, "65536") {
+		t.Errorf("answer to an over-long line = %+v, want code -32600 naming the limit", e)
+	}
+	if text, isErr := call(t, cs, "get_me", nil); isErr || !strings.Contains(text, `"login":"alice"`) {
+		t.Errorf("get_me over stdio after malformed lines = %s", text)
 	}
 	if text, isErr := call(t, cs, "get_file_contents", map[string]any{"owner": "alice", "repo": "notes", "path": testgitea.GuideFile}); isErr ||
 		!strings.Contains(text, "private guide") {
@@ -162,6 +185,114 @@ func TestStdioWithPersonalAccessToken(t *testing.T) {
 	}
 	if text, isErr := call(t, cs, "create_issue", map[string]any{"owner": "alice", "repo": "notes", "title": "x"}); !isErr || !strings.Contains(text, "write mode is off") {
 		t.Errorf("create_issue over stdio without write mode = %s", text)
+	}
+	// Closing stdin ends the session cleanly: exit status 0.
+	_ = cs.Close()
+	if err := p.wait(); err != nil {
+		t.Errorf("stdio exit after the client closed = %v, want status 0", err)
+	}
+}
+
+// stdioProcess is a running `aegis-gitea-mcp stdio`: in is its stdin, out
+// its stdout without the error answers to id null, which go to errs (the
+// go-sdk client would take them for a broken stream).
+type stdioProcess struct {
+	cmd  *exec.Cmd
+	in   io.WriteCloser
+	out  io.ReadCloser
+	errs chan stdioError
+	done chan error
+}
+
+// stdioError is a JSON-RPC error answer; ID is the raw id.
+type stdioError struct {
+	ID      json.RawMessage
+	Code    int
+	Message string
+}
+
+func startStdio(t *testing.T, cmd *exec.Cmd) *stdioProcess {
+	t.Helper()
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	p := &stdioProcess{cmd: cmd, in: in, out: pr, errs: make(chan stdioError, 8), done: make(chan error, 1)}
+	go func() {
+		r := bufio.NewReader(stdout)
+		discard := false // once the client closed its end, drain to the exit
+		for {
+			line, err := r.ReadBytes('\n')
+			var msg struct {
+				ID    json.RawMessage `json:"id"`
+				Error *struct {
+					Code    int    `json:"code"`
+					Message string `json:"message"`
+				} `json:"error"`
+			}
+			if len(line) > 0 && json.Unmarshal(line, &msg) == nil && msg.Error != nil && string(msg.ID) == "null" {
+				p.errs <- stdioError{ID: msg.ID, Code: msg.Error.Code, Message: msg.Error.Message}
+			} else if len(line) > 0 && !discard {
+				_, werr := pw.Write(line)
+				discard = werr != nil
+			}
+			if err != nil {
+				_ = pw.CloseWithError(err)
+				p.done <- cmd.Wait()
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		_ = in.Close()
+		_ = cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("stdio stderr:\n%s", stderr.String())
+		}
+	})
+	return p
+}
+
+// send writes raw bytes to the process's stdin.
+func (p *stdioProcess) send(t *testing.T, s string) {
+	t.Helper()
+	if _, err := io.WriteString(p.in, s); err != nil {
+		t.Fatalf("writing to stdio: %v", err)
+	}
+}
+
+// nextError waits for the next error answer to id null.
+func (p *stdioProcess) nextError(t *testing.T) stdioError {
+	t.Helper()
+	select {
+	case e := <-p.errs:
+		return e
+	case err := <-p.done:
+		t.Fatalf("stdio exited instead of answering: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("no answer from stdio within 20 s")
+	}
+	return stdioError{}
+}
+
+// wait closes stdin and waits for the process to exit.
+func (p *stdioProcess) wait() error {
+	_ = p.in.Close()
+	select {
+	case err := <-p.done:
+		return err
+	case <-time.After(20 * time.Second):
+		return errors.New("stdio still running 20 s after stdin closed")
 	}
 }
 

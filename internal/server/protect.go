@@ -14,16 +14,26 @@ var loopbackHosts = []string{"localhost", "127.0.0.1", "::1"}
 // protect guards the MCP endpoints against DNS rebinding and cross-site
 // use: the Host must be PUBLIC_BASE_URL's host, a loopback name or an
 // allowed host; a browser Origin, when sent, must be PUBLIC_BASE_URL's
-// origin or an allowed one. Bodies are bounded.
+// origin or an allowed one. An allowed origin's preflight is answered here,
+// before authentication, and its other answers carry the CORS headers
+// (cors.go). Bodies are bounded.
 func (s *Server) protect(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.hostAllowed(r.Host) {
 			writeError(w, http.StatusForbidden, "forbidden_host", "the Host header names a host this server does not serve")
 			return
 		}
-		if o := r.Header.Get("Origin"); o != "" && !slices.Contains(s.origins, strings.ToLower(o)) {
-			writeError(w, http.StatusForbidden, "forbidden_origin", "requests from this web origin are not allowed")
-			return
+		w.Header().Add("Vary", "Origin")
+		if o := r.Header.Get("Origin"); o != "" {
+			if !s.originAllowed(o) {
+				writeError(w, http.StatusForbidden, "forbidden_origin", "requests from this web origin are not allowed")
+				return
+			}
+			allowOrigin(w.Header(), o)
+			if isPreflight(r) {
+				answerPreflight(w, r)
+				return
+			}
 		}
 		if r.ContentLength > s.cfg.MaxRequestBodyBytes {
 			writeError(w, http.StatusRequestEntityTooLarge, "body_too_large", "the request body is too large")

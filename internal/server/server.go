@@ -249,12 +249,12 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /health", s.ready.serveHealth)
 	mux.HandleFunc("GET /{$}", s.serveRoot)
 	s.mountMetadata(mux)
-	mux.Handle(pathMCP, s.streamableHandler())
-	mux.Handle(pathSSE, s.sseHandler())
-	mux.Handle("POST "+pathToolCall, s.protect(s.requireAuth(pathToolCall, http.HandlerFunc(s.serveToolCall))))
-	mux.Handle("GET "+pathToolsList, s.protect(s.requireAuth(pathToolsList, http.HandlerFunc(s.serveToolsList))))
-	mux.Handle(pathToolCall, methodNotAllowed(http.MethodPost))
-	mux.Handle(pathToolsList, methodNotAllowed(http.MethodGet))
+	mux.Handle(pathMCP, privateAnswers(s.streamableHandler()))
+	mux.Handle(pathSSE, privateAnswers(s.sseHandler()))
+	mux.Handle("POST "+pathToolCall, privateAnswers(s.protect(s.requireAuth(pathToolCall, http.HandlerFunc(s.serveToolCall)))))
+	mux.Handle("GET "+pathToolsList, privateAnswers(s.protect(s.requireAuth(pathToolsList, http.HandlerFunc(s.serveToolsList)))))
+	mux.Handle(pathToolCall, privateAnswers(s.protect(methodNotAllowed(http.MethodPost))))
+	mux.Handle(pathToolsList, privateAnswers(s.protect(methodNotAllowed(http.MethodGet))))
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
@@ -282,7 +282,7 @@ func (s *Server) ServeStdio(ctx context.Context, in io.ReadCloser, out io.WriteC
 	if err := s.identifySharedToken(ctx); err != nil {
 		return fmt.Errorf("checking GITEA_TOKEN with gitea: %w", err)
 	}
-	return s.mcp.Run(ctx, &mcp.IOTransport{Reader: in, Writer: out})
+	return s.mcp.Run(ctx, s.stdioTransport(in, out))
 }
 
 // identifySharedToken learns whose GITEA_TOKEN it is, so the policy's users

@@ -153,7 +153,7 @@ func (s *Server) serveSSEStream(w http.ResponseWriter, r *http.Request) {
 	defer release()
 	w = newStreamWriter(w) // each write gets its own deadline, however long the stream lives
 	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no")
 	id := rand.Text()
 	sess := &sseSession{

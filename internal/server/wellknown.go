@@ -32,20 +32,25 @@ func (s *Server) metadataURL(path string) string {
 }
 
 // mountMetadata serves the root document (resource = PUBLIC_BASE_URL, or
-// the configured override) and one per endpoint naming that endpoint.
+// the configured override) and one per endpoint naming that endpoint. The
+// documents are public: any origin may read them (Access-Control-Allow-
+// Origin: *, no credentials) and a preflight for them is answered.
 func (s *Server) mountMetadata(mux *http.ServeMux) {
 	root := s.publicURL("")
 	if s.cfg.RootResource != "" {
 		root = s.cfg.RootResource
 	}
-	mux.Handle("GET "+wellKnownPrefix, s.metadata(root))
-	for _, p := range protectedPaths {
-		mux.Handle("GET "+wellKnownPrefix+p, s.metadata(s.publicURL(p)))
+	for _, method := range []string{"GET ", "OPTIONS "} {
+		mux.Handle(method+wellKnownPrefix, s.metadata(root))
+		for _, p := range protectedPaths {
+			mux.Handle(method+wellKnownPrefix+p, s.metadata(s.publicURL(p)))
+		}
 	}
 }
 
 func (s *Server) metadata(resource string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		publicPreflight(w, r)
 		doc := auth.ResourceMetadata{
 			Resource:               resource,
 			AuthorizationServers:   []string{s.ready.issuer()},

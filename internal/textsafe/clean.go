@@ -100,6 +100,29 @@ func joinable(prev, next rune) bool { return (emoji(prev) || prev == emojiSelect
 // dropped reports whether Clean might remove r: the fast path's test.
 func dropped(r rune) bool { return invisible(r) || r == zwj || r == emojiSelector }
 
+// NeedsCleaning reports whether Clean might change the text b: it holds
+// invalid UTF-8 or a character Clean removes, or an emoji selector or
+// joiner (which Clean keeps inside an emoji sequence). It allocates
+// nothing, so that callers holding bytes skip Clean for clean text.
+func NeedsCleaning(b []byte) bool {
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7F {
+				return true
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if dropped(r) { // utf8.RuneError, for invalid UTF-8, is dropped
+			return true
+		}
+		i += n
+	}
+	return false
+}
+
 // nextRune is the rune at s[i], skipping emoji selectors and invisible
 // runes Clean drops; 0 at the end.
 func nextRune(s string, i int) rune {

@@ -118,3 +118,159 @@ func TestMaskSecretsInDiffs(t *testing.T) {
 		t.Errorf("MaskSecrets(diff) = %q (%d found), want both values masked", got, n)
 	}
 }
+
+// Secrets split by invisible characters come back whole once cleaned, so
+// text is cleaned first and masked then.
+func TestCleanThenMaskSplitSecrets(t *testing.T) {
+	tests := []struct{ name, in, leak string }{
+		{name: "aws key", in: "key AK\u200bIAIOSFODNN7EXAMPLE here", leak: "IOSFODNN7EXAMPLE"},
+		{name: "github token", in: "gh\u200bp_0123456789abcdefghijABCDEFGHIJ012345", leak: "0123456789abcdefghij"},
+		{name: "password assignment", in: "pass\u200bword=hunter2hunter2\n", leak: "hunter2"},
+		{name: "tag characters", in: "api_\U000E0041key: s3cr3t-v4lu3", leak: "s3cr3t"},
+		{name: "variation selector", in: "to\uFE00ken = \"abc123def456\"", leak: "abc123"},
+		{name: "bidi", in: "{\"pass\u202Eword\": \"hunter2\"}", leak: "hunter2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, n := MaskSecrets(tt.in); n != 0 && !strings.Contains(tt.in, "\u202E") {
+				t.Logf("MaskSecrets alone already finds %d in %q: %q", n, tt.in, got)
+			}
+			got, n := MaskSecrets(Clean(tt.in))
+			if n != 1 || strings.Contains(got, tt.leak) || !strings.Contains(got, Masked) {
+				t.Errorf("MaskSecrets(Clean(%q)) = %q (%d found), want the secret masked once", tt.in, got, n)
+			}
+		})
+	}
+}
+
+func TestMaskSecretsOneLineJSON(t *testing.T) {
+	tests := []struct {
+		in    string
+		leaks []string
+		keeps []string
+		n     int
+	}{
+		{in: `{"password": "hunter2", "api_key": "k-1234567890"}`, leaks: []string{"hunter2", "k-1234567890"}, keeps: []string{`"password": "`, `"api_key": "`}, n: 2},
+		{in: `config {"user":"bob","db_password":"pa\"ss w0rd","region":"eu"} and {'token': 'tok3n'}`,
+			leaks: []string{"pa\\\"ss", "w0rd", "tok3n"}, keeps: []string{`"user":"bob"`, `"region":"eu"`}, n: 2},
+		{in: `connect(host="db", password="hunter2")`, leaks: []string{"hunter2"}, keeps: []string{`host="db"`}, n: 1},
+		{in: `curl -d '{"client_secret":"abcdef0123"}' https://x`, leaks: []string{"abcdef0123"}, n: 1},
+		// Placeholders, labels and code stay.
+		{in: `{"password": "", "token": "${TOKEN}", "secret": "changeme"}`, keeps: []string{`"${TOKEN}"`, `"changeme"`}},
+		{in: `label("Password:", "Enter it")`, keeps: []string{`"Enter it"`}},
+		{in: `if password == "" { return }`, keeps: []string{`password == ""`}},
+		{in: `token := os.Getenv("TOKEN")`, keeps: []string{`os.Getenv("TOKEN")`}},
+	}
+	for _, tt := range tests {
+		got, n := MaskSecrets(tt.in)
+		for _, leak := range tt.leaks {
+			if strings.Contains(got, leak) {
+				t.Errorf("MaskSecrets(%s) = %s kept %q", tt.in, got, leak)
+			}
+		}
+		for _, keep := range tt.keeps {
+			if !strings.Contains(got, keep) {
+				t.Errorf("MaskSecrets(%s) = %s lost %q", tt.in, got, keep)
+			}
+		}
+		if n != tt.n {
+			t.Errorf("MaskSecrets(%s) found %d, want %d: %s", tt.in, n, tt.n, got)
+		}
+	}
+}
+
+// The prefilter never hides a secret: whatever MaskSecrets masks,
+// MayHoldSecret saw, also in the text's JSON encoding.
+func TestMayHoldSecret(t *testing.T) {
+	texts := []string{"just words, nothing to see: a=b", "https://example.com/x?y=1", "", "Tokens are nice", "mail me @ home"}
+	for _, f := range []string{"leaky.env", "config.yaml", "key.pem"} {
+		b, err := os.ReadFile(filepath.Join("testdata", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts = append(texts, string(b))
+	}
+	texts = append(texts, `{"password": "hunter2"}`, "AKIAIOSFODNN7EXAMPLE", "sk-proj-0123456789abcdefghij0123456789ab", "xoxb-0123456789-abc",
+		"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", "AIzaSyA0123456789abcdefghijklmnopqrstu",
+		"glpat-0123456789abcdefghij", "github_pat_"+strings.Repeat("a", 40), "sk_live_0123456789abcdef", "export SECRET_KEY='x1y2z3'")
+	for _, s := range texts {
+		got, n := MaskSecrets(s)
+		if n == 0 && got != s {
+			t.Errorf("MaskSecrets(%q) changed the text without finding a secret", s)
+		}
+		if n > 0 && !MayHoldSecret([]byte(s)) {
+			t.Errorf("MayHoldSecret(%q) = false, but MaskSecrets finds %d", s, n)
+		}
+	}
+	for _, s := range texts[:5] {
+		if MayHoldSecret([]byte(s)) && !strings.Contains(s, ":") {
+			t.Errorf("MayHoldSecret(%q) = true", s)
+		}
+	}
+}
+
+func FuzzMaskSecrets(f *testing.F) {
+	f.Add(`{"password": "hunter2", "api_key": "x"}`)
+	f.Add("AKIAIOSFODNN7EXAMPLE\npassword=abc\n")
+	f.Add("https://u:p@h/ -----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----")
+	f.Add("x-api-key: 0123456789 token=abc\nsk-0123456789abcdefghij0123456789abcdef")
+	f.Fuzz(func(t *testing.T, s string) {
+		got, n := MaskSecrets(s)
+		if want, wantN := maskUnfiltered(s); got != want || n != wantN {
+			t.Fatalf("MaskSecrets(%q) = %q, %d; without its prefilter %q, %d", s, got, n, want, wantN)
+		}
+		if n > 0 && !MayHoldSecret([]byte(s)) {
+			t.Fatalf("MayHoldSecret(%q) = false, but MaskSecrets finds %d", s, n)
+		}
+		if n == 0 && got != s {
+			t.Fatalf("MaskSecrets(%q) = %q changed it without finding a secret", s, got)
+		}
+	})
+}
+
+// maskUnfiltered is MaskSecrets without its prefilter: every pattern on
+// every line.
+func maskUnfiltered(s string) (string, int) {
+	s, found := maskPattern(pemPattern, s)
+	var b strings.Builder
+	for line := range strings.Lines(s) {
+		for _, p := range secretPatterns {
+			var n int
+			line, n = maskPattern(p.re, line)
+			found += n
+		}
+		b.WriteString(line)
+	}
+	return b.String(), found
+}
+
+func TestNeedsCleaning(t *testing.T) {
+	for _, s := range []string{"plain ASCII text\n\t", "日本語 العربية हिन्दी", "café 🎉"} {
+		if NeedsCleaning([]byte(s)) {
+			t.Errorf("NeedsCleaning(%q) = true", s)
+		}
+	}
+	for _, s := range []string{"a\u200bb", "x\U000E0041", "bad\xff", "del\x7f", "bell\x07", "sel\uFE0F", "\u3164"} {
+		if !NeedsCleaning([]byte(s)) {
+			t.Errorf("NeedsCleaning(%q) = false", s)
+		}
+	}
+}
+
+func BenchmarkMaskSecrets(b *testing.B) {
+	line := "func handler(w http.ResponseWriter, r *http.Request) { // serve the page and log its size\n"
+	text := strings.Repeat(line, 60<<10/len(line))
+	b.Run("clean-60KB", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			MaskSecrets(text)
+		}
+	})
+	dirty := text[:len(text)/2] + "password = hunter2hunter2\n" + text[len(text)/2:]
+	b.Run("one-secret-60KB", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			MaskSecrets(dirty)
+		}
+	})
+}

@@ -147,13 +147,18 @@ func maskLines(e *Env, text string) (lines []string, masked int, err error) {
 	return lines, masked, err
 }
 
-// maskLineSlice handles the secrets of lines, in place, per the options.
+// maskLineSlice cleans lines and handles their secrets, in place, per the
+// options.
 // Masking keeps the line count: each line of a private key block becomes
 // the mask. In block mode any secret refuses the whole text.
 func maskLineSlice(e *Env, lines []string) (masked int, err error) {
-	switch e.opts.Secrets {
-	case textsafe.Off:
+	if e.opts.Secrets == textsafe.Off {
 		return 0, nil
+	}
+	for i, l := range lines { // clean first: a secret split by invisible characters is whole again
+		lines[i] = textsafe.Clean(l)
+	}
+	switch e.opts.Secrets {
 	case textsafe.Block:
 		if _, n := textsafe.MaskSecrets(strings.Join(lines, "")); n > 0 {
 			return 0, &ArgumentError{Problem: fmt.Sprintf("the content holds %d secret(s) (keys, tokens or passwords); this server is set to withhold such content", n)}

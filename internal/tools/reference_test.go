@@ -38,6 +38,9 @@ func reference(r *Registry) string {
 	b.WriteString("# Tool reference\n\n")
 	b.WriteString("Generated from the tool registry by `go test ./internal/tools -update`; do not edit by hand.\n\n")
 	b.WriteString("Every tool runs as the signed-in Gitea user. `tools/list` shows a token only the tools its scopes allow.\n\n")
+	b.WriteString("Every string of every result is cleaned of invisible characters and then has its secrets masked. A result holding " +
+		"user-controlled text names the fields holding it: its text starts with an `[untrusted content]` notice and its " +
+		"`structuredContent` with an `untrusted_fields` list (see [What is cleaned and masked](security.md#what-is-cleaned-and-masked)).\n\n")
 	b.WriteString("| tool | access | Gitea scopes |\n|---|---|---|\n")
 	for _, t := range r.Tools() {
 		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s |\n", t.Name, t.Name, t.Access, scopeList(t.Scopes))
@@ -47,9 +50,6 @@ func reference(r *Registry) string {
 		fmt.Fprintf(&b, "\n## %s\n\n%s\n\n", t.Name, m.Description)
 		fmt.Fprintf(&b, "- Access: %s (readOnlyHint %v, destructiveHint %v)\n", t.Access, m.Annotations.ReadOnlyHint, *m.Annotations.DestructiveHint)
 		fmt.Fprintf(&b, "- Gitea scopes: %s\n", scopeList(t.Scopes))
-		if len(t.untrusted) > 0 {
-			fmt.Fprintf(&b, "- User-written output fields (cleaned, marked untrusted): %s\n", strings.Join(t.untrusted, ", "))
-		}
 		s := m.InputSchema.(*jsonschema.Schema)
 		if len(s.Properties) == 0 {
 			b.WriteString("\nNo arguments.\n")

@@ -17,10 +17,11 @@ import (
 // search and fetch follow the convention ChatGPT's connectors, deep
 // research and company knowledge use: search(query) returns one text item
 // holding {"results":[{"id","title","url"}]}, fetch(id) one holding
-// {"id","title","text","url","metadata"}. Their text is that JSON alone, so
-// user-written text in them is cleaned here rather than typed UserText
-// (which would prefix the untrusted notice), and metadata says it is
-// user-written.
+// {"id","title","text","url","metadata"}. Their text is that JSON alone:
+// the output walker cleans and masks it as every result, and names its
+// user-controlled fields in "untrusted_fields" inside that JSON instead of
+// a notice line before it; metadata says the text is user-written. Long
+// text is cleaned here before it is cut, so the cut is measured right.
 
 func searchTools() []*Tool { return []*Tool{search.Tool(), fetch.Tool()} }
 
@@ -254,7 +255,7 @@ func fetchFile(ctx context.Context, e *Env, id, owner, repo, path string) (fetch
 	if note != "" {
 		meta["note"] = note
 	}
-	return fetchOut{ID: id, Title: f.Path, Text: textsafe.Clean(string(text)), URL: f.HTMLURL, Metadata: meta}, nil
+	return fetchOut{ID: id, Title: f.Path, Text: string(text), URL: f.HTMLURL, Metadata: meta}, nil
 }
 
 // clean tames a short user-written string for a title.

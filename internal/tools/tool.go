@@ -65,17 +65,15 @@ type Def[In, Out any] struct {
 
 // Tool is a registered tool, its types erased.
 type Tool struct {
-	Name   string
-	Scopes []gitea.Scope
-	Access Access
-	Area   Area
-	mcp    *mcp.Tool
-	input  *jsonschema.Resolved
-	bind   func(args json.RawMessage) (*Call, error)
-	// untrusted lists the output fields holding user-written text.
-	untrusted []string
-	confirms  bool         // has a Confirm question
-	output    reflect.Type // Out, for the tests of what tools return
+	Name     string
+	Scopes   []gitea.Scope
+	Access   Access
+	Area     Area
+	mcp      *mcp.Tool
+	input    *jsonschema.Resolved
+	bind     func(args json.RawMessage) (*Call, error)
+	confirms bool         // has a Confirm question
+	output   reflect.Type // Out, for the tests of what tools return
 }
 
 // Tool builds the registered form of d. It panics if In has no valid
@@ -94,14 +92,13 @@ func (d Def[In, Out]) Tool() *Tool {
 	}
 	destructive, openWorld := d.Access == Destructive, false
 	t := &Tool{
-		Name:      d.Name,
-		Scopes:    d.Scopes,
-		Access:    d.Access,
-		Area:      d.Area,
-		input:     resolved,
-		untrusted: userTextFields(reflect.TypeFor[Out]()),
-		confirms:  d.Confirm != nil,
-		output:    reflect.TypeFor[Out](),
+		Name:     d.Name,
+		Scopes:   d.Scopes,
+		Access:   d.Access,
+		Area:     d.Area,
+		input:    resolved,
+		confirms: d.Confirm != nil,
+		output:   reflect.TypeFor[Out](),
 		mcp: &mcp.Tool{
 			Name:        d.Name,
 			Title:       d.Title,
@@ -166,9 +163,14 @@ var errWrongClient = errors.New("a read tool was handed a client that may write"
 // Run runs the call as the owner of c. A Read tool must be given a
 // read-only client and refuses a writer. A failure of the tool itself is a
 // result with IsError set, whose text says what happened and what to do,
-// never Gitea's own words. A result holding user-written text is marked
-// untrusted in its text, and one over the output budget is refused with
-// advice to narrow the request.
+// never Gitea's own words. Every string of a result, whatever its type, is
+// cleaned and then has its secrets masked (unless masking is off) by the
+// output walker, [sanitize]; a result holding user-controlled text is
+// marked untrusted, naming the fields that hold it: its text starts with
+// the untrusted notice and its structuredContent, a JSON object, with an
+// "untrusted_fields" key. The search and fetch pair keeps its text the
+// JSON alone, as ChatGPT's convention wants, the key inside. A result
+// over the output budget is refused with advice to narrow the request.
 func (c *Call) Run(ctx context.Context, client *gitea.Client, opts Options) (*mcp.CallToolResult, error) {
 	t := c.Tool
 	if t.Access == Read && client != nil && client.CanWrite() {
@@ -179,21 +181,30 @@ func (c *Call) Run(ctx context.Context, client *gitea.Client, opts Options) (*mc
 		c.Failure = err
 		return errorResult(err, t.Access), nil
 	}
-	data, err := json.Marshal(out)
+	buf, data, err := encodeResult(out)
 	if err != nil {
 		return nil, fmt.Errorf("tool %s: encoding output: %w", t.Name, err)
 	}
+	data, fields := sanitize(data, opts.Secrets != textsafe.Off)
 	if len(data) > opts.budget() {
 		return ErrorText(fmt.Sprintf("the result is %d bytes, over this server's %d-byte budget: ask for less (a smaller limit, a narrower path or range)",
 			len(data), opts.budget())), nil
 	}
-	text := string(data)
-	if len(t.untrusted) > 0 {
-		text = untrustedNotice(t.untrusted) + text
+	var text string
+	structured := data
+	switch {
+	case len(fields) == 0:
+		text = string(data)
+	case t.Area == AreaSearch:
+		structured = withUntrustedFields(buf, data, fields)
+		text = string(structured)
+	default:
+		text = untrustedNotice(fields) + string(data) // before the key overwrites data
+		structured = withUntrustedFields(buf, data, fields)
 	}
 	return &mcp.CallToolResult{
 		Content:           []mcp.Content{&mcp.TextContent{Text: text}},
-		StructuredContent: json.RawMessage(data),
+		StructuredContent: json.RawMessage(structured),
 	}, nil
 }
 
