@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"runtime"
 	"sync"
@@ -291,4 +292,128 @@ func TestVerifyCallerGivesUp(t *testing.T) {
 	if n := env.f.introspectCalls.Load(); n != 1 {
 		t.Errorf("introspection calls = %d, want 1: the abandoned check should have completed and been cached", n)
 	}
+}
+
+// TestVerifyRefusalFloodKeepsAcceptedVerdicts reproduces the review's attack
+// (issue 9, finding 6): unauthenticated, a client sends 25,000 distinct
+// JWT-shaped tokens with a published key id and a bad signature. Each is
+// refused and its refusal cached; before refusals had their own bound they
+// filled the one verdict cache and evicted the accepted verdicts of real
+// users, who were then introspected again. Accepted verdicts must survive
+// the flood: re-verifying them calls introspection no more.
+func TestVerifyRefusalFloodKeepsAcceptedVerdicts(t *testing.T) {
+	const (
+		users = 100    // accepted verdicts cached before the flood (alice's first)
+		flood = 25_000 // distinct bad tokens, well past DefaultCacheEntries
+	)
+	env := newEnv(t, nil, VerifierOptions{Logger: slog.New(slog.DiscardHandler)})
+	exp := t0.Add(time.Hour)
+	good := make([]string, users)
+	for i := range good {
+		good[i] = sign(t, keyA(), accessToken(exp).with("gnt", i+1))
+		env.mustVerify(good[i])
+	}
+	if n := env.f.introspectCalls.Load(); n != users {
+		t.Fatalf("introspection calls after caching %d verdicts = %d, want %d", users, n, users)
+	}
+
+	// The flood: alice's token's header and signature over new payloads.
+	ctx := t.Context()
+	for i := range flood {
+		bad := withPayload(t, good[0], func([]byte) []byte {
+			return fmt.Appendf(nil, `{"gnt":%d,"tt":0,"exp":%d,"iat":%d}`, 1_000_000+i, exp.Unix(), t0.Unix())
+		})
+		p, err := env.v.Verify(ctx, bad)
+		if p != nil || !errors.Is(err, ErrInvalidToken) {
+			t.Fatalf("flood token %d: Verify = %v, %v; want an invalid_token refusal", i, p, err)
+		}
+	}
+	if n := env.f.introspectCalls.Load(); n != users {
+		t.Fatalf("introspection calls after the flood = %d, want %d: a bad signature is refused locally", n, users)
+	}
+
+	for i, tok := range good {
+		if p := env.mustVerify(tok); i == 0 && p.Login != testLogin {
+			t.Fatalf("Verify(alice) after the flood = %v, want %s", p, testLogin)
+		}
+	}
+	if n := env.f.introspectCalls.Load(); n != users {
+		t.Errorf("introspection calls after re-verifying the %d cached users = %d, want %d: the flood of refusals evicted %d accepted verdicts",
+			users, n, users, n-users)
+	}
+}
+
+// TestVerdictCacheRefusalsNeverEvictAccepted: refusals and accepted verdicts
+// are bounded separately; no number of refusals evicts an accepted verdict.
+func TestVerdictCacheRefusalsNeverEvictAccepted(t *testing.T) {
+	const max = 10
+	key := func(i int) tokenKey { return tokenKey(sha256.Sum256(fmt.Appendf(nil, "token-%d", i))) }
+	c := newVerdictCache(max)
+	accepted := make([]*verdict, max)
+	for i := range accepted {
+		accepted[i] = &verdict{principal: &Principal{Login: fmt.Sprint("user", i)}, until: t0.Add(time.Minute)}
+		c.put(key(i), accepted[i], t0)
+	}
+	for i := range 1000 {
+		c.put(key(max+i), &verdict{err: ErrInvalidToken, until: t0.Add(time.Hour)}, t0)
+		if n := c.refused.len(); n > max {
+			t.Fatalf("after %d refusals the refusal part holds %d, want <= %d", i+1, n, max)
+		}
+	}
+	for i, want := range accepted {
+		if got, ok := c.get(key(i), t0); !ok || got != want {
+			t.Errorf("accepted verdict %d after 1000 refusals: get = %v, %v; want it kept", i, got, ok)
+		}
+	}
+	if n := c.len(); n > 2*max {
+		t.Errorf("len() = %d, want <= %d", n, 2*max)
+	}
+}
+
+// TestVerdictCacheEvictsClosestToExpiry: a full accepted part drops expired
+// verdicts first, then those closest to expiry, never the longest-lived.
+func TestVerdictCacheEvictsClosestToExpiry(t *testing.T) {
+	const max = 10
+	key := func(i int) tokenKey { return tokenKey(sha256.Sum256(fmt.Appendf(nil, "token-%d", i))) }
+	accept := func(until time.Time) *verdict { return &verdict{principal: &Principal{}, until: until} }
+
+	t.Run("closest to expiry first", func(t *testing.T) {
+		c := newVerdictCache(max)
+		for i := range max { // verdict i lives until t0 + (i+1) minutes
+			c.put(key(i), accept(t0.Add(time.Duration(i+1)*time.Minute)), t0)
+		}
+		c.put(key(max), accept(t0.Add(time.Hour)), t0)
+		// max/10+1 = 2 dropped to make room: verdicts 0 and 1.
+		for i := range max + 1 {
+			_, ok := c.get(key(i), t0)
+			if want := i >= 2; ok != want {
+				t.Errorf("verdict %d kept = %v, want %v", i, ok, want)
+			}
+		}
+		if n := c.accepted.len(); n > max {
+			t.Errorf("accepted part holds %d, want <= %d", n, max)
+		}
+	})
+
+	t.Run("expired first", func(t *testing.T) {
+		c := newVerdictCache(max)
+		for i := range max { // verdicts 0..2 expire at t0+1s, the rest in an hour
+			until := t0.Add(time.Hour)
+			if i < 3 {
+				until = t0.Add(time.Second)
+			}
+			c.put(key(i), accept(until), t0)
+		}
+		now := t0.Add(time.Minute)
+		c.put(key(max), accept(now.Add(time.Minute)), now)
+		for i := range max + 1 {
+			_, ok := c.get(key(i), now)
+			if want := i >= 3; ok != want {
+				t.Errorf("verdict %d kept = %v, want %v", i, ok, want)
+			}
+		}
+		if n := c.accepted.len(); n != max-3+1 {
+			t.Errorf("accepted part holds %d, want %d: only the expired verdicts dropped", n, max-3+1)
+		}
+	})
 }

@@ -45,7 +45,10 @@ type VerifierOptions struct {
 	CacheTTL time.Duration
 	// RefusalTTL is how long a refusal is reused. Zero means [DefaultRefusalTTL].
 	RefusalTTL time.Duration
-	// CacheEntries bounds the verdict cache. Zero means [DefaultCacheEntries].
+	// CacheEntries bounds each of the verdict cache's two parts: at most
+	// CacheEntries accepted verdicts and, separately, at most CacheEntries
+	// refusals are held, so refusals (which anyone can cause) never evict
+	// an accepted verdict. Zero means [DefaultCacheEntries].
 	CacheEntries int
 	// ClockSkew is the tolerance on a token's expiry. Zero means [DefaultClockSkew].
 	ClockSkew time.Duration

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
 )
@@ -252,6 +254,55 @@ func (e *Endpoint) sendText(ctx context.Context, c call, limit int) (text string
 	return string(body), false, nil
 }
 
+// sendStream performs c and hands read the text answer (a diff) as a
+// stream of at most limit bytes, so that read keeps only what it needs.
+// read may stop early. truncated says whether the answer went on past
+// limit; it is known, and so reported, only when read read to the end of
+// the limit. A failure reading the answer is ErrUnavailable, whatever read
+// made of it; read's own error is returned as it is.
+func (e *Endpoint) sendStream(ctx context.Context, c call, limit int, read func(io.Reader) error) (truncated bool, err error) {
+	resp, err := e.roundTrip(ctx, c)
+	if err != nil {
+		return false, err
+	}
+	defer closeBody(resp)
+	body := &failureReader{r: resp.Body}
+	cut := &io.LimitedReader{R: body, N: int64(limit)}
+	rerr := read(cut)
+	if cut.N == 0 && body.err == nil && rerr == nil {
+		var one [1]byte
+		n, _ := io.ReadFull(body, one[:])
+		truncated = n > 0
+	}
+	if body.err != nil {
+		return false, &APIError{Op: c.op, Status: resp.StatusCode, kind: ErrUnavailable, cause: body.err}
+	}
+	return truncated, rerr
+}
+
+// failureReader records the first failure of r other than io.EOF.
+type failureReader struct {
+	r   io.Reader
+	err error
+}
+
+func (f *failureReader) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) && f.err == nil {
+		f.err = err
+	}
+	return n, err
+}
+
+// getStream is get for a text answer read as a stream; see Endpoint.sendStream.
+func (c *Client) getStream(ctx context.Context, op, path string, q url.Values, limit int, read func(io.Reader) error) (bool, error) {
+	cl, err := c.request(http.MethodGet, op, path, q, nil)
+	if err != nil {
+		return false, err
+	}
+	return c.endpoint.sendStream(ctx, cl, limit, read)
+}
+
 // maxTailRead bounds how much of a text answer sendTail reads to find its end.
 const maxTailRead = 256 << 20
 
@@ -290,21 +341,138 @@ func (e *Endpoint) sendTail(ctx context.Context, c call, limit int) (text string
 	return string(buf), total, nil
 }
 
+// decode decodes a JSON answer into out as it is read, through a reader
+// that refuses more than maxBody bytes. The body is never read whole
+// first: an array (a list, the common large answer) is decoded one element
+// at a time, so what is held is the decoded value and one element's text;
+// any other value is buffered by encoding/json's decoder, once, while it is
+// decoded. Data after the value is refused, as json.Unmarshal does.
 func (e *Endpoint) decode(resp *http.Response, out any) error {
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/json" {
 		return fmt.Errorf("content type %q, want application/json", mt)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, e.maxBody+1))
-	if err != nil {
-		return fmt.Errorf("reading body: %w", err)
-	}
-	if int64(len(body)) > e.maxBody {
+	body := &cappedReader{r: resp.Body, left: e.maxBody}
+	err := decodeJSON(json.NewDecoder(body), out)
+	switch {
+	case errors.Is(err, errBodyTooLarge):
 		return fmt.Errorf("body larger than %d bytes", e.maxBody)
-	}
-	if err := json.Unmarshal(body, out); err != nil {
+	case body.err != nil:
+		return fmt.Errorf("reading body: %w", body.err)
+	case err != nil:
 		return errors.New("body is not the expected JSON")
 	}
 	return nil
+}
+
+var (
+	errBodyTooLarge     = errors.New("body too large")
+	jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// decodeJSON decodes the one JSON value dec reads into out, a pointer, and
+// checks that nothing but white space follows it.
+func decodeJSON(dec *json.Decoder, out any) error {
+	v := reflect.ValueOf(out)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		return errors.New("decoding into a non-pointer")
+	}
+	s := v.Elem()
+	if s.Kind() != reflect.Slice || implementsUnmarshaler(s.Type()) {
+		if err := dec.Decode(out); err != nil {
+			return err
+		}
+	} else if err := decodeSlice(dec, s); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if err == nil {
+			err = errors.New("data after the JSON value")
+		}
+		return err
+	}
+	return nil
+}
+
+// implementsUnmarshaler reports whether t or *t decodes itself.
+func implementsUnmarshaler(t reflect.Type) bool {
+	p := reflect.PointerTo(t)
+	return t.Implements(jsonUnmarshalerType) || p.Implements(jsonUnmarshalerType) ||
+		t.Implements(textUnmarshalerType) || p.Implements(textUnmarshalerType)
+}
+
+// decodeSlice decodes the next value dec reads into the slice s. An array
+// is decoded element by element, the way json.Unmarshal fills a slice
+// (elements decoded in place, the length set to the count, [] an empty
+// slice); any other value (null, a string for a []byte, a mistyped value)
+// is decoded whole, with json.Unmarshal's result.
+func decodeSlice(dec *json.Decoder, s reflect.Value) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); ok && d == '{' {
+		return errors.New("a JSON object where an array is expected")
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		scalar, err := json.Marshal(tok)
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(scalar, s.Addr().Interface())
+	}
+	i := 0
+	for ; dec.More(); i++ {
+		if i >= s.Cap() {
+			s.Grow(1)
+		}
+		if i >= s.Len() {
+			s.SetLen(i + 1)
+		}
+		if err := dec.Decode(s.Index(i).Addr().Interface()); err != nil {
+			return err
+		}
+	}
+	if i < s.Len() {
+		s.SetLen(i)
+	}
+	if i == 0 {
+		s.Set(reflect.MakeSlice(s.Type(), 0, 0))
+	}
+	_, err = dec.Token() // the closing ]
+	return err
+}
+
+// cappedReader reads at most left bytes of r and fails with
+// errBodyTooLarge if r holds more. It records r's own failure.
+type cappedReader struct {
+	r    io.Reader
+	left int64
+	err  error
+}
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		var one [1]byte
+		n, err := io.ReadFull(c.r, one[:])
+		switch {
+		case n > 0:
+			return 0, errBodyTooLarge
+		case errors.Is(err, io.EOF):
+			return 0, io.EOF
+		}
+		c.err = err
+		return 0, err
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	if err != nil && !errors.Is(err, io.EOF) {
+		c.err = err
+	}
+	return n, err
 }
 
 // transportError wraps a failed round trip without the request URL, which

@@ -3,6 +3,7 @@ package gitea
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -335,5 +336,89 @@ func TestReadOnlyClientNeverWrites(t *testing.T) {
 	}
 	if want := []string{"POST application/json", "GET "}; !slices.Equal(got, want) {
 		t.Errorf("requests = %q, want %q", got, want)
+	}
+}
+
+// TestReadDiffStreams: a diff is handed to the reader as a stream cut at
+// the limit; truncated is known when the reader read to the limit; a
+// failure reading the answer is ErrUnavailable; arguments are checked
+// before anything is sent.
+func TestReadDiffStreams(t *testing.T) {
+	diff := "diff --git a/x b/x\n" + strings.Repeat("+line\n", 100)
+	sha := strings.Repeat("a", 40)
+	e := fakeGitea(t, Options{}, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/sub/api/v1/repos/o/r/pulls/3.diff", "/sub/api/v1/repos/o/r/git/commits/" + sha + ".diff", "/sub/api/v1/repos/o/r/compare/main...dev":
+		case "/sub/api/v1/repos/o/r/pulls/4.diff": // the answer breaks off
+			w.Header().Set("Content-Length", fmt.Sprint(len(diff)))
+			_, _ = fmt.Fprint(w, diff[:40])
+			return
+		default:
+			t.Errorf("unexpected path %q", r.URL.Path)
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = fmt.Fprint(w, diff)
+	})
+	c := e.As(testToken)
+	readAll := func(got *string) func(io.Reader) error {
+		return func(r io.Reader) error {
+			b, err := io.ReadAll(r)
+			*got = string(b)
+			return err
+		}
+	}
+	readers := map[string]func(limit int, read func(io.Reader) error) (bool, error){
+		"pull": func(limit int, read func(io.Reader) error) (bool, error) {
+			return c.ReadPullRequestDiff(t.Context(), "o", "r", 3, limit, read)
+		},
+		"commit": func(limit int, read func(io.Reader) error) (bool, error) {
+			return c.ReadCommitDiff(t.Context(), "o", "r", strings.ToUpper(sha), limit, read)
+		},
+		"compare": func(limit int, read func(io.Reader) error) (bool, error) {
+			return c.ReadCompareDiff(t.Context(), "o", "r", "main", "dev", limit, read)
+		},
+	}
+	for name, readDiff := range readers {
+		for _, tt := range []struct {
+			limit   int
+			want    string
+			wantCut bool
+		}{
+			{limit: 50, want: diff[:50], wantCut: true},
+			{limit: len(diff), want: diff},
+			{limit: len(diff) + 1, want: diff},
+		} {
+			var got string
+			cut, err := readDiff(tt.limit, readAll(&got))
+			if err != nil || got != tt.want || cut != tt.wantCut {
+				t.Errorf("%s diff, limit %d = %d bytes, truncated %v, %v; want %d bytes, truncated %v", name, tt.limit, len(got), cut, err, len(tt.want), tt.wantCut)
+			}
+		}
+		// A reader that stops early: no error, truncation unknown.
+		cut, err := readDiff(50, func(r io.Reader) error { _, err := r.Read(make([]byte, 10)); return err })
+		if err != nil || cut {
+			t.Errorf("%s diff read in part = truncated %v, %v; want false, nil", name, cut, err)
+		}
+		// The reader's own error comes back as it is.
+		mine := errors.New("mine")
+		if _, err := readDiff(50, func(io.Reader) error { return mine }); !errors.Is(err, mine) {
+			t.Errorf("%s diff with a failing reader = %v, want its error", name, err)
+		}
+	}
+	var got string
+	if _, err := c.ReadPullRequestDiff(t.Context(), "o", "r", 4, 1<<20, readAll(&got)); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("a diff that breaks off = %v, want ErrUnavailable", err)
+	}
+	none := func(io.Reader) error { t.Error("read called for refused arguments"); return nil }
+	for name, err := range map[string]error{
+		"pull limit":   func() error { _, err := c.ReadPullRequestDiff(t.Context(), "o", "r", 3, 0, none); return err }(),
+		"pull repo":    func() error { _, err := c.ReadPullRequestDiff(t.Context(), "o", "r/x", 3, 10, none); return err }(),
+		"commit sha":   func() error { _, err := c.ReadCommitDiff(t.Context(), "o", "r", "abc123", 10, none); return err }(),
+		"commit limit": func() error { _, err := c.ReadCommitDiff(t.Context(), "o", "r", sha, 0, none); return err }(),
+		"compare head": func() error { _, err := c.ReadCompareDiff(t.Context(), "o", "r", "main", "a//b", 10, none); return err }(),
+	} {
+		if !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("%s: %v, want ErrInvalidArgument", name, err)
+		}
 	}
 }

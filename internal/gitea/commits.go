@@ -2,6 +2,7 @@ package gitea
 
 import (
 	"context"
+	"io"
 	"net/url"
 	"strings"
 	"time"
@@ -161,6 +162,23 @@ func (c *Client) CommitDiff(ctx context.Context, owner, repo, sha string, limit 
 	return c.getText(ctx, "GET /api/v1/repos/{owner}/{repo}/git/commits/{sha}.diff", p+"/git/commits/"+strings.ToLower(sha)+".diff", nil, limit)
 }
 
+// ReadCommitDiff hands read the unified diff of commit sha against its
+// first parent as a stream of at most limit bytes; truncated says whether
+// the diff went on past limit, when read read that far (see [Endpoint.sendStream]).
+func (c *Client) ReadCommitDiff(ctx context.Context, owner, repo, sha string, limit int, read func(io.Reader) error) (truncated bool, err error) {
+	p, err := repoPath(owner, repo)
+	if err != nil {
+		return false, err
+	}
+	if !isFullObjectID(sha) {
+		return false, invalid("sha must be a full commit id: 40 or 64 hexadecimal digits")
+	}
+	if limit < 1 {
+		return false, invalid("limit must be positive")
+	}
+	return c.getStream(ctx, "GET /api/v1/repos/{owner}/{repo}/git/commits/{sha}.diff", p+"/git/commits/"+strings.ToLower(sha)+".diff", nil, limit, read)
+}
+
 // comparePath validates base and head and returns the compare path for base...head.
 func comparePath(owner, repo, base, head string) (string, error) {
 	p, err := repoPath(owner, repo)
@@ -203,6 +221,20 @@ func (c *Client) CompareDiff(ctx context.Context, owner, repo, base, head string
 		return "", false, invalid("limit must be positive")
 	}
 	return c.getText(ctx, "GET /api/v1/repos/{owner}/{repo}/compare/{basehead}?output=diff", path, url.Values{"output": {"diff"}}, limit)
+}
+
+// ReadCompareDiff hands read the unified diff of base...head as a stream
+// of at most limit bytes; truncated says whether the diff went on past
+// limit, when read read that far (see [Endpoint.sendStream]).
+func (c *Client) ReadCompareDiff(ctx context.Context, owner, repo, base, head string, limit int, read func(io.Reader) error) (truncated bool, err error) {
+	path, err := comparePath(owner, repo, base, head)
+	if err != nil {
+		return false, err
+	}
+	if limit < 1 {
+		return false, invalid("limit must be positive")
+	}
+	return c.getStream(ctx, "GET /api/v1/repos/{owner}/{repo}/compare/{basehead}?output=diff", path, url.Values{"output": {"diff"}}, limit, read)
 }
 
 // CombinedStatus returns the latest status of each context on the commit

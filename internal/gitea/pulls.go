@@ -2,6 +2,7 @@ package gitea
 
 import (
 	"context"
+	"io"
 	"strconv"
 	"time"
 )
@@ -130,6 +131,21 @@ func (c *Client) PullRequestDiff(ctx context.Context, owner, repo string, number
 		return "", false, invalid("limit must be positive")
 	}
 	return c.getText(ctx, "GET /api/v1/repos/{owner}/{repo}/pulls/{number}.diff", p+".diff", nil, limit)
+}
+
+// ReadPullRequestDiff hands read the unified diff of pull request number as
+// a stream of at most limit bytes, for read to keep only what it needs;
+// truncated says whether the diff went on past limit, when read read that
+// far (see [Endpoint.sendStream]).
+func (c *Client) ReadPullRequestDiff(ctx context.Context, owner, repo string, number int64, limit int, read func(io.Reader) error) (truncated bool, err error) {
+	p, err := pullPath(owner, repo, number)
+	if err != nil {
+		return false, err
+	}
+	if limit < 1 {
+		return false, invalid("limit must be positive")
+	}
+	return c.getStream(ctx, "GET /api/v1/repos/{owner}/{repo}/pulls/{number}.diff", p+".diff", nil, limit, read)
 }
 
 // PullRequestFile is a file a pull request changes.

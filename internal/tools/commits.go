@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -17,7 +18,7 @@ func commitTools() []*Tool {
 
 // Bounds on commit and diff outputs.
 const (
-	maxDiffBytes      = 2 << 20 // read of a diff, for per-file line counts
+	maxDiffBytes      = 2 << 20 // read of a diff, for per-file line counts: streamed, not held
 	maxChangedFiles   = 300     // files listed for one commit or comparison
 	maxCompareCommits = 50      // commits listed for one comparison
 )
@@ -161,12 +162,16 @@ var getCommit = Def[getCommitIn, gitCommitOut]{
 		if msgCut {
 			notes = append(notes, "message cut")
 		}
-		diff, diffCut, err := e.CommitDiff(ctx, in.Owner, in.Repo, c.SHA, maxDiffBytes)
+		var scan *diffScan
+		diffCut, err := e.ReadCommitDiff(ctx, in.Owner, in.Repo, c.SHA, maxDiffBytes, func(r io.Reader) error {
+			var err error
+			scan, err = scanCommitDiff(e, in.RepoRef, r, in.IncludePatch)
+			return err
+		})
 		if err != nil {
 			return gitCommitOut{}, err
 		}
-		counted := parseGitDiff(diff, diffCut)
-		diff, withheld := e.withholdDiff(in.Owner, in.Repo, diff)
+		counted, withheld := scan.ByPath(diffCut), scan.withheld
 		files := make([]gitFileChange, 0, min(len(c.Files), maxChangedFiles))
 		for _, f := range c.Files {
 			fc := gitFileChange{Path: f.Filename, Status: f.Status, Withheld: e.withheld(in.Owner, in.Repo, f.Filename)}
@@ -198,7 +203,7 @@ var getCommit = Def[getCommitIn, gitCommitOut]{
 		}
 		if in.IncludePatch {
 			var note string
-			if out.Patch, out.PatchTruncated, note, err = diffPatch(e, out, diff, diffCut); err != nil {
+			if out.Patch, out.PatchTruncated, note, err = diffPatch(e, out, scan.text, diffCut || scan.textCut); err != nil {
 				return gitCommitOut{}, err
 			}
 			notes = append(notes, note)
@@ -206,6 +211,22 @@ var getCommit = Def[getCommitIn, gitCommitOut]{
 		out.Note = joinNotes(notes...)
 		return out, nil
 	},
+}
+
+// scanCommitDiff reads a commit's or comparison's diff as a stream, keeping
+// its files' counts, the paths the policy withholds and, when patch is
+// set, the beginning of the diff left (at most diffKeep bytes), never the
+// whole diff.
+func scanCommitDiff(e *Env, repo RepoRef, r io.Reader, patch bool) (*diffScan, error) {
+	keep := 0
+	if patch {
+		keep = diffKeep(e)
+	}
+	var allowed func(string) bool
+	if e.pathsRestricted() {
+		allowed = func(p string) bool { return e.PathAllowed(repo.Owner, repo.Repo, p) }
+	}
+	return scanDiff(r, keep, allowed)
 }
 
 // diffPatch prepares a diff for output beside the rest of a result, out:
@@ -269,13 +290,18 @@ var compareRefs = Def[compareRefsIn, gitCompareOut]{
 			notes = append(notes, fmt.Sprintf("only the newest %d commits listed: see the rest with list_commits on head", maxCompareCommits))
 		}
 		out.Commits = compact(commits, compactGitCommit)
-		diff, diffCut, err := e.CompareDiff(ctx, in.Owner, in.Repo, in.Base, in.Head, maxDiffBytes)
+		var scan *diffScan
+		diffCut, err := e.ReadCompareDiff(ctx, in.Owner, in.Repo, in.Base, in.Head, maxDiffBytes, func(r io.Reader) error {
+			var err error
+			scan, err = scanCommitDiff(e, in.RepoRef, r, in.IncludePatch)
+			return err
+		})
 		if err != nil {
 			return gitCompareOut{}, err
 		}
 		out.Files = []gitFileChange{}
-		changed := parseGitDiffFiles(diff, diffCut)
-		diff, out.Withheld = e.withholdDiff(in.Owner, in.Repo, diff)
+		changed := scan.Files(diffCut)
+		out.Withheld = scan.withheld
 		for _, d := range changed {
 			if len(out.Files) == maxChangedFiles {
 				notes = append(notes, fmt.Sprintf("only the first %d files listed", maxChangedFiles))
@@ -293,7 +319,7 @@ var compareRefs = Def[compareRefsIn, gitCompareOut]{
 		}
 		if in.IncludePatch {
 			var note string
-			if out.Patch, out.PatchTruncated, note, err = diffPatch(e, out, diff, diffCut); err != nil {
+			if out.Patch, out.PatchTruncated, note, err = diffPatch(e, out, scan.text, diffCut || scan.textCut); err != nil {
 				return gitCompareOut{}, err
 			}
 			notes = append(notes, note)

@@ -154,6 +154,7 @@ type getIssueIn struct {
 type issueOut struct {
 	issueSummary
 	Body        UserText   `json:"body,omitempty"`
+	Truncated   bool       `json:"truncated,omitempty"` // the body was cut to the output budget
 	Assignees   []string   `json:"assignees,omitempty"`
 	Milestone   string     `json:"milestone,omitempty"`
 	PullRequest bool       `json:"pull_request,omitempty"`
@@ -175,8 +176,8 @@ var getIssue = Def[getIssueIn, issueOut]{
 		if err != nil {
 			return issueOut{}, err
 		}
-		body, _ := Cut(is.Body, e.TextBudget())
-		out := issueOut{issueSummary: summarize(is), Body: UserText(body), PullRequest: is.PullRequest != nil,
+		body, cut := Cut(is.Body, e.TextBudget())
+		out := issueOut{issueSummary: summarize(is), Body: UserText(body), Truncated: cut, PullRequest: is.PullRequest != nil,
 			CreatedAt: is.CreatedAt, ClosedAt: is.ClosedAt, URL: is.HTMLURL}
 		for _, a := range is.Assignees {
 			out.Assignees = append(out.Assignees, a.Login)

@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -196,7 +197,8 @@ type pullDiffOut struct {
 	Note      string   `json:"note,omitempty"`
 }
 
-// maxDiffFetch bounds how much of a diff is read to find one file's part.
+// maxDiffFetch bounds how much of a diff is read to find one file's part;
+// it is read as a stream, keeping the part only (see diffFileSection).
 const maxDiffFetch = 8 << 20
 
 var getPullRequestDiff = Def[getPullRequestDiffIn, pullDiffOut]{
@@ -215,26 +217,35 @@ var getPullRequestDiff = Def[getPullRequestDiffIn, pullDiffOut]{
 		if in.File != "" && !e.PathAllowed(in.Owner, in.Repo, in.File) {
 			return pullDiffOut{File: in.File, Withheld: []string{in.File}, Note: withheldNote(1)}, nil
 		}
-		limit := e.TextBudget()
-		if in.File != "" {
-			limit = maxDiffFetch
-		}
-		diff, fetchCut, err := e.PullRequestDiff(ctx, in.Owner, in.Repo, in.Number, limit)
-		if err != nil {
-			return pullDiffOut{}, err
-		}
-		out := pullDiffOut{File: in.File}
-		if in.File != "" {
-			part, ok := fileDiff(diff, in.File)
-			if !ok {
+		var (
+			diff     string
+			fetchCut bool
+			err      error
+		)
+		if in.File == "" {
+			diff, fetchCut, err = e.PullRequestDiff(ctx, in.Owner, in.Repo, in.Number, e.TextBudget())
+		} else {
+			// The diff is read as a stream: only the file's part is kept,
+			// and of it no more than the output can show (diffKeep).
+			var found, partCut bool
+			fetchCut, err = e.ReadPullRequestDiff(ctx, in.Owner, in.Repo, in.Number, maxDiffFetch, func(r io.Reader) error {
+				var err error
+				diff, found, partCut, err = diffFileSection(r, in.File, diffKeep(e))
+				return err
+			})
+			if err == nil && !found {
 				problem := "is not a file this pull request changes (see list_pull_request_files)"
 				if fetchCut {
 					problem = fmt.Sprintf("was not found in the first %d MiB of the diff (see list_pull_request_files)", maxDiffFetch>>20)
 				}
 				return pullDiffOut{}, &ArgumentError{Field: "file", Problem: problem}
 			}
-			diff, fetchCut = part, false
+			fetchCut = partCut
 		}
+		if err != nil {
+			return pullDiffOut{}, err
+		}
+		out := pullDiffOut{File: in.File}
 		diff, out.Withheld = e.withholdDiff(in.Owner, in.Repo, diff)
 		var cut bool
 		if out.Diff, cut, out.Note, err = e.Content(diff); err != nil {
