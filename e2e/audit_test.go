@@ -100,7 +100,7 @@ func TestAuditLogRecordsEveryCall(t *testing.T) {
 func TestAuditChainUnderConcurrentCalls(t *testing.T) {
 	g := needGitea(t)
 	path := filepath.Join(t.TempDir(), "audit.log")
-	a := startAegisFor(t, g, toolScopes, "AUDIT_LOG_PATH="+path)
+	a := startAegisFor(t, g, toolScopes, append([]string{"AUDIT_LOG_PATH=" + path}, noCallLimits...)...)
 	tok := a.token(t, g, testgitea.AliceName, toolScopes).AccessToken
 	sessions := []*mcp.ClientSession{a.connect(t, "/mcp", tok), a.connect(t, "/mcp/sse", tok)}
 	const perTransport = 80

@@ -271,7 +271,8 @@ func TestStatelessMode(t *testing.T) {
 // server and one verdict cache each always get their own identity back.
 func TestConcurrentCallersNeverMix(t *testing.T) {
 	g := needGitea(t)
-	a := startAegisFor(t, g, toolScopes)
+	// The limits would refuse some of these calls; TestCallsInFlightAreBounded tests them.
+	a := startAegisFor(t, g, toolScopes, noCallLimits...)
 	tokens := map[string]string{
 		testgitea.AliceName: a.token(t, g, testgitea.AliceName, toolScopes).AccessToken,
 		testgitea.BobName:   a.token(t, g, testgitea.BobName, toolScopes).AccessToken,
