@@ -22,7 +22,7 @@ import (
 
 // noCallLimits turns off the limits a test of many parallel calls would
 // hit, where the limits are not what it tests.
-var noCallLimits = []string{"MAX_CONCURRENT_CALLS_PER_USER=0", "RATE_LIMIT_PER_MINUTE=0", "RATE_LIMIT_PER_IP_PER_SECOND=0"}
+var noCallLimits = []string{"MAX_CONCURRENT_CALLS_PER_USER=0", "MAX_CONCURRENT_CALLS=0", "RATE_LIMIT_PER_MINUTE=0", "RATE_LIMIT_PER_IP_PER_SECOND=0"}
 
 // wantLimited checks an HTTP answer is a 429 with Retry-After and code.
 func wantLimited(t *testing.T, what string, res httpResult, code string) {
