@@ -163,7 +163,9 @@ func BenchmarkDecodeList(b *testing.B) {
 			for b.Loop() {
 				var issues []Issue
 				peak = max(peak, peakHeap(func() {
-					if err := m.decode(resp(), &issues); err != nil || len(issues) == 0 {
+					r := resp()
+					defer func() { _ = r.Body.Close() }()
+					if err := m.decode(r, &issues); err != nil || len(issues) == 0 {
 						b.Fatalf("decode = %v, %d issues", err, len(issues))
 					}
 				}))

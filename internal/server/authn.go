@@ -150,7 +150,7 @@ func (s *Server) admitAddress(r *http.Request, key string) *refusal {
 // learns the challenge, which a shut-out address may still do.
 func presentsCredential(r *http.Request) bool {
 	_, err := auth.BearerToken(r)
-	return r.Header.Get("Authorization") != "" || err != auth.ErrNoToken
+	return r.Header.Get("Authorization") != "" || !errors.Is(err, auth.ErrNoToken)
 }
 
 // countAuthFailure counts a refused token against its address; the

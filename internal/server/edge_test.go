@@ -47,9 +47,17 @@ func edgeServer(t *testing.T, oauth bool) *httptest.Server {
 	return srv
 }
 
+// edgeAnswer is a response whose body the test's cleanup closes.
+type edgeAnswer struct {
+	StatusCode int
+	Header     http.Header
+	Body       io.ReadCloser
+}
+
 // edgeDo sends one request; header holds name, value pairs. A 200 event
-// stream is answered as soon as its header arrives, and then closed.
-func edgeDo(t *testing.T, srv *httptest.Server, method, path, body string, header ...string) *http.Response {
+// stream is answered as soon as its header arrives; its body is closed
+// when the test ends, or by the caller.
+func edgeDo(t *testing.T, srv *httptest.Server, method, path, body string, header ...string) *edgeAnswer {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	t.Cleanup(cancel)
@@ -72,7 +80,7 @@ func edgeDo(t *testing.T, srv *httptest.Server, method, path, body string, heade
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
 	t.Cleanup(func() { _ = resp.Body.Close() })
-	return resp
+	return &edgeAnswer{StatusCode: resp.StatusCode, Header: resp.Header, Body: resp.Body}
 }
 
 // corsHeaders are the response's Access-Control-* headers.
@@ -163,7 +171,8 @@ func TestAnswersToAllowedOriginsAreReadable(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Access-Control-Allow-Origin") != chatOrigin {
 		t.Errorf("GET %s from %s = %d %v, want 200 naming the origin", pathToolsList, chatOrigin, resp.StatusCode, resp.Header)
 	}
-	if resp := edgeDo(t, shared, "GET", pathToolsList, ""); resp.Header.Get("Access-Control-Allow-Origin") != "" {
+	resp = edgeDo(t, shared, "GET", pathToolsList, "")
+	if resp.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Errorf("GET %s without an Origin carries Access-Control-Allow-Origin %q", pathToolsList, resp.Header.Get("Access-Control-Allow-Origin"))
 	}
 }
@@ -191,7 +200,7 @@ func TestMetadataIsPublicToBrowsers(t *testing.T) {
 }
 
 // wantPrivate checks an answer is marked as one caller's data.
-func wantPrivate(t *testing.T, what string, resp *http.Response) {
+func wantPrivate(t *testing.T, what string, resp *edgeAnswer) {
 	t.Helper()
 	if cc := resp.Header.Values("Cache-Control"); len(cc) != 1 || cc[0] != "no-store" {
 		t.Errorf("%s (%d): Cache-Control %q, want exactly no-store", what, resp.StatusCode, cc)

@@ -160,7 +160,7 @@ scan:
 	raw := src[start+1 : min(i, len(src))]
 	end = min(i+1, len(src))
 	dirty = dirty || high && textsafe.NeedsCleaning(raw)
-	if !dirty && !(w.mask && trigger && textsafe.MayHoldSecret(raw)) {
+	if mayHideSecret := w.mask && trigger && textsafe.MayHoldSecret(raw); !dirty && !mayHideSecret {
 		return end, raw, false
 	}
 	var text string
@@ -231,7 +231,7 @@ func fieldName(key []byte) bool {
 		return false
 	}
 	for _, c := range key {
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_') {
+		if lower, digit := 'a' <= c && c <= 'z', '0' <= c && c <= '9'; !lower && !digit && c != '_' {
 			return false
 		}
 	}
@@ -260,16 +260,18 @@ func machineMade(name, value []byte) bool {
 // starting with a letter, as enum values are (open, REQUEST_CHANGES,
 // rebase-merge).
 func enumWord(v []byte) bool {
-	if len(v) > 40 || len(v) == 0 || !('a' <= v[0]|0x20 && v[0]|0x20 <= 'z') {
+	if len(v) > 40 || len(v) == 0 || !asciiLetter(v[0]) {
 		return false
 	}
 	for _, c := range v {
-		if !('a' <= c|0x20 && c|0x20 <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+		if digit := '0' <= c && c <= '9'; !asciiLetter(c) && !digit && c != '_' && c != '-' {
 			return false
 		}
 	}
 	return true
 }
+
+func asciiLetter(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
 
 // hexID reports whether v is a lower-case hex string of at least six
 // digits holding a digit (a SHA, an abbreviated one, a colour), with or
