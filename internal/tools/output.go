@@ -60,10 +60,13 @@ type Env struct {
 // ([sanitize]) in [Call.Run].
 type UserText string
 
-// Cut shortens s on a character boundary so that its JSON encoding takes
-// at most max bytes, and reports whether it did. It measures the encoded
-// size: '<' or '&' take six bytes each once escaped.
+// Cut cleans s (textsafe.Clean) and shortens it on a character boundary
+// so that its JSON encoding takes at most max bytes, and reports whether it
+// did. It measures what will be shown: hidden characters, which the output
+// walker removes anyway, take no room, and '<' or '&' take six bytes each
+// once escaped.
 func Cut(s string, max int) (string, bool) {
+	s = textsafe.Clean(s)
 	size := 0
 	for i, r := range s {
 		if size += jsonRuneLen(r); size > max {

@@ -156,3 +156,13 @@ func FuzzToolArguments(f *testing.F) {
 		}
 	})
 }
+
+// TestCutMeasuresWhatIsShown: hidden characters take no room in a cut
+// summary, so they cannot push the visible text out of it.
+func TestCutMeasuresWhatIsShown(t *testing.T) {
+	hidden := strings.Repeat("\U000E0041\u200b", 100) // 800 bytes nobody sees
+	got, cut := Cut(hidden+"deploy failed", 20)
+	if got != "deploy failed" || cut {
+		t.Errorf("Cut = %q, %v; want the visible text whole", got, cut)
+	}
+}

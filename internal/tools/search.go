@@ -11,7 +11,6 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
-	"github.com/aegis-gitea/aegis-gitea-mcp/internal/textsafe"
 )
 
 // search and fetch follow the convention ChatGPT's connectors, deep
@@ -20,8 +19,7 @@ import (
 // {"id","title","text","url","metadata"}. Their text is that JSON alone:
 // the output walker cleans and masks it as every result, and names its
 // user-controlled fields in "untrusted_fields" inside that JSON instead of
-// a notice line before it; metadata says the text is user-written. Long
-// text is cleaned here before it is cut, so the cut is measured right.
+// a notice line before it; metadata says the text is user-written.
 
 func searchTools() []*Tool { return []*Tool{search.Tool(), fetch.Tool()} }
 
@@ -214,7 +212,7 @@ func fetchIssue(ctx context.Context, e *Env, id, owner, repo string, n int64) (f
 	if is.PullRequest != nil {
 		kind = "pull_request"
 	}
-	body, truncated := Cut(textsafe.Clean(is.Body), e.TextBudget())
+	body, truncated := Cut(is.Body, e.TextBudget())
 	meta := map[string]string{"type": kind, "state": is.State, "author": is.User.Login, "untrusted_text": "true"}
 	if truncated {
 		meta["truncated"] = "true"
@@ -260,7 +258,7 @@ func fetchFile(ctx context.Context, e *Env, id, owner, repo, path string) (fetch
 
 // clean tames a short user-written string for a title.
 func clean(s string, max int) string {
-	s, _ = Cut(textsafe.Clean(s), max)
+	s, _ = Cut(s, max)
 	return s
 }
 
