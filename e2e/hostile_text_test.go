@@ -113,9 +113,10 @@ func hostileCases(w *testgitea.HostileWorld) []hostileCase {
 
 		// Wiki.
 		{tool: "list_wiki_pages", args: r(nil), want: []string{"title"}},
-		// By title: the page's name (w.WikiPage) is percent-escaped, longer
-		// than the 255 characters get_wiki_page takes.
+		// By title, and by the name list_wiki_pages gives (percent-escaped,
+		// far longer than the title).
 		{tool: "get_wiki_page", args: r(map[string]any{"page": w.WikiTitle}), want: []string{"title", "content", "last_change"}},
+		{tool: "get_wiki_page", args: r(map[string]any{"page": w.WikiPage}), want: []string{"title", "content", "last_change"}},
 
 		// The ChatGPT connector pair.
 		{tool: "search", args: map[string]any{"query": testgitea.HostileWord}, want: []string{"title"}},

@@ -80,7 +80,9 @@ var getWikiPage = Def[getWikiPageIn, wikiPageOut]{
 	Access: Read,
 	Area:   AreaWiki,
 	Schema: func(s *jsonschema.Schema) {
-		one, most := 1, 255
+		// A name from list_wiki_pages is the title percent-escaped: up to
+		// twelve characters for each of its own.
+		one, most := 1, 4096
 		s.Properties["page"].MinLength, s.Properties["page"].MaxLength = &one, &most
 	},
 	Run: func(ctx context.Context, e *Env, in getWikiPageIn) (wikiPageOut, error) {
