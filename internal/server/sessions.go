@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -148,28 +149,91 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	if s.tracked.attach(id, h) {
 		defer s.tracked.detach(id, h)
 	}
+	stop := sw.keepAlive(ctx, streamKeepAlive)
+	defer stop()
 	next.ServeHTTP(sw, r.WithContext(ctx))
 }
 
 // streamWriter is the response of a long-lived event stream: each write
-// gets streamWriteTimeout to complete, however long the stream stays open.
+// gets streamWriteTimeout to complete, however long the stream stays open,
+// and writes are serialised so that keep-alive comments can go between
+// the events.
 type streamWriter struct {
 	http.ResponseWriter
 	rc *http.ResponseController
+
+	mu         sync.Mutex
+	headerSent bool
+	started    bool // the header sent was 200: comments may follow
 }
 
 func newStreamWriter(w http.ResponseWriter) *streamWriter {
 	return &streamWriter{ResponseWriter: w, rc: http.NewResponseController(w)}
 }
 
+func (w *streamWriter) WriteHeader(code int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.headerSent {
+		w.headerSent, w.started = true, code == http.StatusOK
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
 func (w *streamWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.headerSent { // an implicit 200
+		w.headerSent, w.started = true, true
+	}
 	_ = w.rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 	return w.ResponseWriter.Write(b)
 }
 
 func (w *streamWriter) Flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	_ = w.rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 	_ = w.rc.Flush()
+}
+
+// keepAlive writes an SSE comment every interval once the stream has
+// started, so that proxies with a read timeout (nginx's is 60 s) keep an
+// idle stream open. stop ends it, and returns once nothing more will be
+// written.
+func (w *streamWriter) keepAlive(ctx context.Context, interval time.Duration) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if w.comment() != nil {
+					return
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// comment writes one keep-alive comment, if the stream has started.
+func (w *streamWriter) comment() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.started {
+		return nil
+	}
+	_ = w.rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+	if _, err := io.WriteString(w.ResponseWriter, ": keep-alive\n\n"); err != nil {
+		return err
+	}
+	return w.rc.Flush()
 }
 
 // Unwrap lets http.ResponseController reach the real writer.

@@ -25,7 +25,10 @@ import (
 // each message carries the principal of the POST that delivered it, so a
 // tool runs with that POST's token.
 
-const sseKeepAlive = 25 * time.Second
+// streamKeepAlive is how often an idle event stream (GET /mcp/sse, GET
+// /mcp) gets a comment, well inside the 60 s read timeout proxies such as
+// nginx apply by default. Tests shorten it.
+var streamKeepAlive = 25 * time.Second
 
 // sseSessions are the open SSE sessions by id.
 type sseSessions struct {
@@ -119,18 +122,6 @@ func (t *sseSession) event(name string, data []byte) error {
 	return http.NewResponseController(t.w).Flush()
 }
 
-func (t *sseSession) keepAlive() error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
-		return io.EOF
-	}
-	if _, err := io.WriteString(t.w, ": keep-alive\n\n"); err != nil {
-		return err
-	}
-	return http.NewResponseController(t.w).Flush()
-}
-
 func (t *sseSession) Close() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -151,7 +142,8 @@ func (s *Server) serveSSEStream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	w = newStreamWriter(w) // each write gets its own deadline, however long the stream lives
+	sw := newStreamWriter(w) // each write gets its own deadline, however long the stream lives
+	w = sw
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no")
@@ -173,19 +165,11 @@ func (s *Server) serveSSEStream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer func() { _ = ss.Close() }()
-	tick := time.NewTicker(sseKeepAlive)
-	defer tick.Stop()
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-sess.done:
-			return
-		case <-tick.C:
-			if sess.keepAlive() != nil {
-				return
-			}
-		}
+	stop := sw.keepAlive(r.Context(), streamKeepAlive)
+	defer stop()
+	select {
+	case <-r.Context().Done():
+	case <-sess.done:
 	}
 }
 

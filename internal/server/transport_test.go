@@ -152,3 +152,68 @@ func TestSSEStreamsPerUserAreBounded(t *testing.T) {
 	}
 	t.Error("no room for a stream after one was closed")
 }
+
+// TestIdleStreamsGetKeepAlives: both kinds of event stream send a comment
+// while idle, so a proxy's read timeout does not cut them.
+func TestIdleStreamsGetKeepAlives(t *testing.T) {
+	old := streamKeepAlive
+	streamKeepAlive = 50 * time.Millisecond
+	t.Cleanup(func() { streamKeepAlive = old })
+	srv := httptest.NewServer(sharedTokenServer(t))
+	t.Cleanup(srv.Close)
+	waitForComment := func(what string, resp *http.Response) {
+		t.Helper()
+		defer func() { _ = resp.Body.Close() }()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s = %d", what, resp.StatusCode)
+		}
+		r := bufio.NewReader(resp.Body)
+		for range 50 {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatalf("%s: %v before a keep-alive", what, err)
+			}
+			if line == ": keep-alive\n" {
+				return
+			}
+		}
+		t.Errorf("%s: no keep-alive comment in its first 50 lines", what)
+	}
+	get := func(path string, header ...string) *http.Response {
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second) // a stream without comments fails, not hangs
+		t.Cleanup(cancel)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept", "text/event-stream")
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	waitForComment("GET /mcp/sse", get(pathSSE))
+
+	init := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+pathMCP, strings.NewReader(init))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	id := resp.Header.Get("Mcp-Session-Id")
+	if id == "" {
+		t.Fatalf("initialize = %d without a session id", resp.StatusCode)
+	}
+	waitForComment("GET /mcp", get(pathMCP, "Mcp-Session-Id", id, "Mcp-Protocol-Version", "2025-06-18"))
+}
