@@ -19,7 +19,7 @@ const module = "github.com/aegis-gitea/aegis-gitea-mcp/"
 // which makes the dependency direction a reviewed decision.
 var allowedImports = map[string][]string{
 	"cmd/aegis-gitea-mcp": {"internal/config", "internal/logging", "internal/server", "internal/audit"},
-	"internal/server":     {"internal/config", "internal/gitea", "internal/auth", "internal/tools", "internal/textsafe", "internal/audit", "internal/policy", "internal/limits"},
+	"internal/server":     {"internal/config", "internal/gitea", "internal/auth", "internal/tools", "internal/textsafe", "internal/audit", "internal/policy", "internal/limits", "internal/metrics"},
 	"internal/auth":       {"internal/gitea"},
 	"internal/tools":      {"internal/gitea", "internal/textsafe"},
 	"internal/textsafe":   nil,
@@ -29,6 +29,7 @@ var allowedImports = map[string][]string{
 	"internal/gitea":      nil,
 	"internal/logging":    nil,
 	"internal/limits":     nil,
+	"internal/metrics":    nil,
 	"internal/testgitea":  nil, // test support; nothing in the product imports it
 }
 

@@ -56,6 +56,10 @@ type VerifierOptions struct {
 	Now func() time.Time
 	// Logger receives why tokens were refused (never the tokens); nil means slog.Default().
 	Logger *slog.Logger
+	// CacheEvent, if set, is told of every verdict cache lookup: "hit" (an
+	// accepted token), "hit_refused" or "miss". It must be safe for
+	// concurrent use and quick.
+	CacheEvent func(event string)
 }
 
 // Verifier checks bearer tokens; it is safe for concurrent use.
@@ -73,6 +77,7 @@ type Verifier struct {
 	keys         *keySet
 	cache        *verdictCache
 	flight       singleflight.Group
+	onCache      func(event string)
 }
 
 // NewVerifier returns a Verifier for opts.
@@ -96,6 +101,7 @@ func NewVerifier(opts VerifierOptions) (*Verifier, error) {
 		now:          now,
 		log:          cmp.Or(opts.Logger, slog.Default()),
 		cache:        newVerdictCache(cmp.Or(opts.CacheEntries, DefaultCacheEntries)),
+		onCache:      opts.CacheEvent,
 	}
 	v.keys = &keySet{
 		fetch:       opts.Gitea.JWKS,
@@ -122,8 +128,10 @@ func (v *Verifier) KeysLoaded() bool { return v.keys.loaded() }
 func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error) {
 	key := tokenKey(sha256.Sum256([]byte(token)))
 	if got, ok := v.cache.get(key, v.now()); ok {
+		v.cacheEvent(got)
 		return got.principal, got.err
 	}
+	v.cacheEvent(nil)
 	ch := v.flight.DoChan(string(key[:]), func() (any, error) {
 		if got, ok := v.cache.get(key, v.now()); ok {
 			return got, nil
@@ -143,6 +151,20 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error)
 		return got.principal, got.err
 	case <-ctx.Done():
 		return nil, unavailable("the request ended while the token was being verified", ctx.Err())
+	}
+}
+
+// cacheEvent reports a lookup that found got (nil: nothing) to the
+// CacheEvent hook.
+func (v *Verifier) cacheEvent(got *verdict) {
+	switch {
+	case v.onCache == nil:
+	case got == nil:
+		v.onCache("miss")
+	case got.err != nil:
+		v.onCache("hit_refused")
+	default:
+		v.onCache("hit")
 	}
 }
 

@@ -107,6 +107,9 @@ type Config struct {
 	AllowNonLoopbackSharedToken bool
 	// Limits bound what one user, one address and everyone together may use.
 	Limits Limits
+	// MetricsAddr is where /metrics is served (Prometheus text format), on
+	// a listener of its own; empty means no metrics.
+	MetricsAddr string
 	// EnvFile is the .env file that was read, or "" when none was.
 	EnvFile string
 }
@@ -310,6 +313,7 @@ func (l *loader) build() *Config {
 	cfg.AuditFailOpen = l.oneOf("AUDIT_FAIL_MODE", "closed", "closed", "open") == "open"
 	cfg.AuditMaxBytes = int64(l.intRange("AUDIT_MAX_BYTES", 100<<20, 0, 1<<30))
 	cfg.Limits = l.limits()
+	cfg.MetricsAddr = l.metricsAddr()
 	if !cfg.OAuthMode && cfg.ListenAddr != "" && !IsLoopbackAddr(cfg.ListenAddr) && !cfg.AllowNonLoopbackSharedToken {
 		l.problem("LISTEN_ADDR", "must be a loopback address when OAUTH_MODE=false: the shared token would let anyone who reaches the server act as its owner (set ALLOW_NON_LOOPBACK_SHARED_TOKEN=true to override)")
 	}
@@ -544,6 +548,25 @@ func (l *loader) listenAddr() string {
 	if !ok {
 		return DefaultListenAddr
 	}
+	return l.hostPort("LISTEN_ADDR", raw)
+}
+
+// metricsAddr reads METRICS_ADDR: empty (off), or host:port where ":port"
+// means loopback, so metrics are never exposed by accident.
+func (l *loader) metricsAddr() string {
+	raw, ok := l.lookup("METRICS_ADDR")
+	if !ok {
+		return ""
+	}
+	addr := l.hostPort("METRICS_ADDR", raw)
+	if host, port, err := net.SplitHostPort(addr); err == nil && host == "" {
+		addr = net.JoinHostPort("127.0.0.1", port)
+	}
+	return addr
+}
+
+// hostPort checks that raw, the value of name, is host:port.
+func (l *loader) hostPort(name, raw string) string {
 	host, port, err := net.SplitHostPort(raw)
 	if err == nil {
 		var n int
@@ -553,7 +576,7 @@ func (l *loader) listenAddr() string {
 		}
 	}
 	if err != nil || strings.ContainsAny(host, "/ ") {
-		l.problem("LISTEN_ADDR", "%q is not host:port, e.g. 127.0.0.1:8080 or :8080", raw)
+		l.problem(name, "%q is not host:port, e.g. 127.0.0.1:8080 or :8080", raw)
 		return ""
 	}
 	return raw

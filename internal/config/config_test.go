@@ -83,6 +83,14 @@ func TestLimits(t *testing.T) {
 	if got := prefixList(cfg.Limits.TrustedProxies); got != "10.0.0.0/8,192.168.1.7/32,::1/128" {
 		t.Errorf("TRUSTED_PROXIES = %s", got)
 	}
+	if cfg.MetricsAddr != "" {
+		t.Errorf("METRICS_ADDR defaults to %q, want off", cfg.MetricsAddr)
+	}
+	for raw, want := range map[string]string{":9090": "127.0.0.1:9090", "0.0.0.0:9090": "0.0.0.0:9090"} {
+		if c, err := load(t, nil, oauthEnv("METRICS_ADDR="+raw)); err != nil || c.MetricsAddr != want {
+			t.Errorf("METRICS_ADDR=%s = %q, %v; want %s", raw, c.MetricsAddr, err, want)
+		}
+	}
 	if cfg.Limits.CallsPerMinute != 0 {
 		t.Errorf("RATE_LIMIT_PER_MINUTE=0 read as %d, want 0 (off)", cfg.Limits.CallsPerMinute)
 	}
@@ -107,8 +115,8 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		{name: "every interface without a public URL", environ: oauthEnv("LISTEN_ADDR=0.0.0.0:8080"), want: []string{"PUBLIC_BASE_URL"}},
 		{name: "bad origin and numbers", environ: oauthEnv("ALLOWED_ORIGINS=https://ok.example,chat.example.com", "OAUTH_CACHE_TTL_SECONDS=0",
 			"MAX_REQUEST_BODY_BYTES=10", "MCP_STATELESS=sometimes"), want: []string{"OAUTH_CACHE_TTL_SECONDS", "MCP_STATELESS", "ALLOWED_ORIGINS", "MAX_REQUEST_BODY_BYTES"}},
-		{name: "bad limits", environ: oauthEnv("TRUSTED_PROXIES=10.0.0.0/8,proxy.example.com", "MAX_SESSIONS=-1", "AUTH_FAILURE_WINDOW=0"),
-			want: []string{"AUTH_FAILURE_WINDOW", "MAX_SESSIONS", "TRUSTED_PROXIES"}},
+		{name: "bad limits", environ: oauthEnv("TRUSTED_PROXIES=10.0.0.0/8,proxy.example.com", "MAX_SESSIONS=-1", "AUTH_FAILURE_WINDOW=0", "METRICS_ADDR=9090"),
+			want: []string{"AUTH_FAILURE_WINDOW", "MAX_SESSIONS", "TRUSTED_PROXIES", "METRICS_ADDR"}},
 		{name: "bad public URL", environ: oauthEnv("PUBLIC_BASE_URL=mcp.example.com"), want: []string{"PUBLIC_BASE_URL"}},
 		{name: "secret and its file", environ: oauthEnv("GITEA_OAUTH_CLIENT_SECRET_FILE=/x"), want: []string{"GITEA_OAUTH_CLIENT_SECRET"}},
 		{name: "missing secret file", environ: []string{"GITEA_URL=http://g", "GITEA_OAUTH_CLIENT_ID=c", "GITEA_OAUTH_CLIENT_SECRET_FILE=/nonexistent/secret"},

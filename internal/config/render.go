@@ -64,6 +64,7 @@ func (c *Config) Settings() []Setting {
 		{"MAX_STREAMS_PER_USER", strconv.Itoa(c.Limits.StreamsPerUser)},
 		{"MAX_STREAMS", strconv.Itoa(c.Limits.Streams)},
 		{"TRUSTED_PROXIES", prefixList(c.Limits.TrustedProxies)},
+		{"METRICS_ADDR", c.MetricsAddr},
 	}
 }
 

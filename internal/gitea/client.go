@@ -42,6 +42,10 @@ type Options struct {
 	Transport http.RoundTripper
 	// UserAgent is sent on every request. Empty means "aegis-gitea-mcp".
 	UserAgent string
+	// Observe, if set, is told of every request's answer: its status (0
+	// when none came) and how long it took, headers included. It must be
+	// safe for concurrent use and quick.
+	Observe func(status int, d time.Duration)
 }
 
 // Endpoint is one Gitea instance. It is safe for concurrent use; share one.
@@ -50,6 +54,7 @@ type Endpoint struct {
 	http      *http.Client
 	maxBody   int64
 	userAgent string
+	observe   func(status int, d time.Duration)
 }
 
 // NewEndpoint returns an Endpoint for opts.BaseURL.
@@ -74,6 +79,7 @@ func NewEndpoint(opts Options) (*Endpoint, error) {
 		},
 		maxBody:   cmp.Or(opts.MaxResponseBytes, DefaultMaxResponseBytes),
 		userAgent: cmp.Or(opts.UserAgent, "aegis-gitea-mcp"),
+		observe:   opts.Observe,
 	}, nil
 }
 
@@ -202,7 +208,15 @@ func (e *Endpoint) roundTrip(ctx context.Context, c call) (*http.Response, error
 	case c.basic != nil:
 		req.SetBasicAuth(c.basic.user, string(c.basic.secret))
 	}
+	start := time.Now()
 	resp, err := e.http.Do(req) // #nosec G704 -- the URL is built from the configured Gitea base URL
+	if e.observe != nil {
+		status := 0
+		if err == nil {
+			status = resp.StatusCode
+		}
+		e.observe(status, time.Since(start))
+	}
 	if err != nil {
 		return nil, transportError(c.op, err)
 	}

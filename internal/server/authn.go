@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -98,12 +99,14 @@ func (s *Server) requireAuth(path string, next http.Handler) http.Handler {
 		addr := limits.ClientAddr(r, s.cfg.Limits.TrustedProxies)
 		r = r.WithContext(context.WithValue(r.Context(), clientAddrKey{}, addr))
 		if ref := s.admitAddress(r, limits.Key(addr)); ref != nil {
+			s.metrics.AuthFailure(ref.code)
 			s.sampled.warn(ref.code, "request refused by an address limit", "path", r.URL.Path, "reason", ref.code)
 			writeLimited(w, ref)
 			return
 		}
 		p, err := s.authn.authenticate(r)
 		if err != nil {
+			s.metrics.AuthFailure(cmp.Or(err.Code, "no_token"))
 			if err.Status >= 500 {
 				s.log.Warn("cannot verify a token", "path", r.URL.Path, "reason", err.Error())
 			} else if err != auth.ErrNoToken { // asking without a token is how clients find the challenge

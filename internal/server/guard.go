@@ -68,15 +68,16 @@ func (s *Server) runCall(ctx context.Context, c toolCall) (*mcp.CallToolResult, 
 			res, ref = nil, auditUnavailable()
 		}
 	}
-	outcome := "ok"
+	outcome, counted := "ok", "ok" // for the log, and for metrics
 	switch {
 	case ref != nil:
-		outcome = "refused: " + ref.code
+		outcome, counted = "refused: "+ref.code, ref.code
 	case res.IsError:
-		outcome = "tool_error"
+		outcome, counted = "tool_error", "tool_error"
 	case res.InputRequests != nil:
-		outcome = "asked_to_confirm"
+		outcome, counted = "asked_to_confirm", "confirmation_asked"
 	}
+	s.metrics.ToolCall(s.metricName(c.name), counted, time.Since(start))
 	args := []any{"tool", s.logName(c.name), "caller", c.principal, "outcome", outcome,
 		"transport", c.via.request.transport, "request_id", c.via.request.requestID, "duration_ms", time.Since(start).Milliseconds()}
 	if ref != nil { // refusals come in floods: a few lines a second per kind
@@ -85,6 +86,15 @@ func (s *Server) runCall(ctx context.Context, c toolCall) (*mcp.CallToolResult, 
 		s.log.Info("tool call", args...)
 	}
 	return res, ref
+}
+
+// metricName is a call's tool name as a metric label: a tool's own name,
+// or "unknown", so callers cannot make up label values.
+func (s *Server) metricName(name string) string {
+	if _, ok := s.tools.Lookup(name); ok {
+		return name
+	}
+	return "unknown"
 }
 
 // logName is how a call's tool name is logged: a tool's own name, or for

@@ -6,7 +6,10 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
+
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/metrics"
 )
 
 // requestIDPattern accepts a caller's X-Request-ID only if it is short and
@@ -51,10 +54,23 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the real writer (flushes, deadlines).
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// withAccessLog logs one line per request. It logs the path but never the
+// routeOf names the route of path for metrics, from a fixed set: a path
+// no route serves is "other", so callers cannot make up label values.
+func routeOf(path string) string {
+	switch path {
+	case pathMCP, pathSSE, pathToolCall, pathToolsList, "/healthz", "/readyz", "/health", "/":
+		return path
+	}
+	if strings.HasPrefix(path, "/.well-known/") {
+		return "/.well-known"
+	}
+	return "other"
+}
+
+// withAccessLog logs one line per request and counts it. It logs the path but never the
 // query string or headers: a misbehaving client may put a token in either.
 // It also turns a handler panic into a fixed 500 answer.
-func withAccessLog(log *slog.Logger, next http.Handler) http.Handler {
+func withAccessLog(log *slog.Logger, m *metrics.Metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
@@ -68,6 +84,7 @@ func withAccessLog(log *slog.Logger, next http.Handler) http.Handler {
 					writeError(rec, http.StatusInternalServerError, "internal_error", "internal server error")
 				}
 			}
+			m.HTTPRequest(routeOf(r.URL.Path), rec.status)
 			log.Info("request",
 				"request_id", r.Header.Get("X-Request-ID"),
 				"method", r.Method,

@@ -21,6 +21,7 @@ import (
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/auth"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/config"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/metrics"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/policy"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/textsafe"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/tools"
@@ -69,7 +70,8 @@ type Server struct {
 	scopes   []gitea.Scope // what a token needs for every offered tool
 	confirm  *confirmations
 	limits   *limiter
-	sampled  *sampledLog // lines callers can cause in bulk
+	sampled  *sampledLog      // lines callers can cause in bulk
+	metrics  *metrics.Metrics // nil without METRICS_ADDR
 	tracked  *sessionTracker
 	audit    *audit.Log // nil without AUDIT_LOG_PATH
 	policy   atomic.Pointer[policy.Policy]
@@ -95,6 +97,9 @@ func New(opts Options) (*Server, error) {
 	if s.tools == nil {
 		s.tools = tools.Default()
 	}
+	if cfg.MetricsAddr != "" {
+		s.metrics = metrics.New(opts.Version)
+	}
 	if err := s.chooseAreas(); err != nil {
 		return nil, err
 	}
@@ -106,6 +111,8 @@ func New(opts Options) (*Server, error) {
 	s.limits = newLimiter(cfg.Limits, now)
 	s.sampled = newSampledLog(s.log, now)
 	s.tracked = &sessionTracker{live: map[string]map[*heldStream]struct{}{}}
+	s.metrics.OpenGauge("streamable", s.tracked.count)
+	s.metrics.OpenGauge("sse", s.sse.count)
 	pol, err := loadPolicy(cfg.PolicyFile, s.tools)
 	if err != nil {
 		return nil, err
@@ -123,6 +130,7 @@ func New(opts Options) (*Server, error) {
 			BaseURL:   cfg.GiteaURL,
 			Timeout:   cfg.RequestTimeout,
 			UserAgent: "aegis-gitea-mcp/" + opts.Version,
+			Observe:   s.metrics.GiteaObserver(),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("server: %w", err)
@@ -139,6 +147,7 @@ func New(opts Options) (*Server, error) {
 			CacheTTL:          cfg.TokenCacheTTL,
 			Now:               opts.Now,
 			Logger:            s.log,
+			CacheEvent:        s.metrics.TokenCacheObserver(),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("server: %w", err)
@@ -258,7 +267,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
-	return withRequestID(withAccessLog(s.log, mux))
+	return withRequestID(withAccessLog(s.log, s.metrics, mux))
 }
 
 // methodNotAllowed answers 405 naming the one method a path takes.
@@ -320,6 +329,13 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	if s.metrics != nil {
+		stop, err := s.serveMetrics(ctx)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	s.log.Info("listening", "addr", l.Addr().String(), "gitea_url", s.cfg.GiteaURL.String(),
 		"oauth_mode", s.cfg.OAuthMode, "public_base_url", s.cfg.PublicBaseURL.String(), "version", s.version)
 	errc := make(chan error, 1)
@@ -340,6 +356,23 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	}
 	s.log.Info("stopped")
 	return nil
+}
+
+// serveMetrics serves GET /metrics on METRICS_ADDR, a listener of its own,
+// until stop is called.
+func (s *Server) serveMetrics(ctx context.Context) (stop func(), err error) {
+	var lc net.ListenConfig
+	l, err := lc.Listen(ctx, "tcp", s.cfg.MetricsAddr)
+	if err != nil {
+		return nil, fmt.Errorf("METRICS_ADDR: listen on %s: %w", s.cfg.MetricsAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: readHeaderTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout,
+		MaxHeaderBytes: maxHeaderBytes, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	go func() { _ = srv.Serve(l) }()
+	s.log.Info("metrics listening", "addr", l.Addr().String())
+	return func() { _ = srv.Close() }, nil
 }
 
 // ListenAndServe listens on the configured address and calls [Server.Serve].

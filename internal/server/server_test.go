@@ -181,7 +181,7 @@ func TestRequestIDAndAccessLog(t *testing.T) {
 
 func TestPanicBecomesFixed500(t *testing.T) {
 	var logs bytes.Buffer
-	h := withAccessLog(slog.New(slog.NewJSONHandler(&logs, nil)), http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+	h := withAccessLog(slog.New(slog.NewJSONHandler(&logs, nil)), nil, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic("boom with secret detail")
 	}))
 	rec := get(t, h, "/x", nil)

@@ -46,6 +46,13 @@ func (t *sessionTracker) begin(id string) {
 	t.live[id] = map[*heldStream]struct{}{}
 }
 
+// count is how many sessions live.
+func (t *sessionTracker) count() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.live)
+}
+
 // end forgets session id and stops its streams.
 func (t *sessionTracker) end(id string) {
 	t.mu.Lock()

@@ -48,6 +48,13 @@ func (ss *sseSessions) remove(s *sseSession) {
 	delete(ss.m, s.id)
 }
 
+// count is how many SSE sessions are open.
+func (ss *sseSessions) count() int {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return len(ss.m)
+}
+
 func (ss *sseSessions) get(id string) *sseSession {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
