@@ -29,8 +29,10 @@ func (s *Server) streamableHandler() http.Handler {
 		})
 	}
 	h := handler(s.cfg.Stateless)
-	if !s.cfg.Stateless {
-		sessions, stateless := s.limitSessions(h), handler(true)
+	if s.cfg.Stateless {
+		h = s.fastCalls(h)
+	} else {
+		sessions, stateless := s.limitSessions(h), s.fastCalls(handler(true))
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Header.Get(protocolVersionHeader) >= statelessProtocol {
 				stateless.ServeHTTP(w, r)
