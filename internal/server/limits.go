@@ -55,44 +55,37 @@ func (l *limiter) admitCall(p *auth.Principal, t *tools.Tool) (release func(), r
 				fmt.Sprintf("you have made %d writes in the last minute, this server's limit (WRITE_RATE_LIMIT_PER_MINUTE)", l.cfg.WritesPerMinute))
 		}
 	}
-	release, full := l.inFlight.Acquire(p.UserID)
-	switch full {
-	case limits.PerKeyFull:
-		return nil, rateLimited("too_many_calls", time.Second,
-			fmt.Sprintf("you already have %d tool calls running, this server's limit (MAX_CONCURRENT_CALLS_PER_USER): wait for one to finish", l.cfg.CallsPerUser))
-	case limits.TotalFull:
-		return nil, rateLimited("server_busy", time.Second,
-			fmt.Sprintf("this server is running %d tool calls, its limit (MAX_CONCURRENT_CALLS)", l.cfg.Calls))
-	}
-	return release, nil
+	return hold(l.inFlight, p, time.Second, "too_many_calls",
+		fmt.Sprintf("you already have %d tool calls running, this server's limit (MAX_CONCURRENT_CALLS_PER_USER): wait for one to finish", l.cfg.CallsPerUser),
+		fmt.Sprintf("this server is running %d tool calls, its limit (MAX_CONCURRENT_CALLS)", l.cfg.Calls))
 }
 
 // openSession takes one of p's session slots; release gives it back when
 // the session ends.
 func (l *limiter) openSession(p *auth.Principal) (release func(), ref *refusal) {
-	release, full := l.sessions.Acquire(p.UserID)
-	switch full {
-	case limits.PerKeyFull:
-		return nil, rateLimited("too_many_sessions", 10*time.Second,
-			fmt.Sprintf("you already hold %d open sessions, this server's limit (MAX_SESSIONS_PER_USER): close one (DELETE it) or let an idle one expire", l.cfg.SessionsPerUser))
-	case limits.TotalFull:
-		return nil, rateLimited("server_busy", 10*time.Second,
-			fmt.Sprintf("this server holds %d open sessions, its limit (MAX_SESSIONS)", l.cfg.Sessions))
-	}
-	return release, nil
+	return hold(l.sessions, p, 10*time.Second, "too_many_sessions",
+		fmt.Sprintf("you already hold %d open sessions, this server's limit (MAX_SESSIONS_PER_USER): close one (DELETE it) or let an idle one expire", l.cfg.SessionsPerUser),
+		fmt.Sprintf("this server holds %d open sessions, its limit (MAX_SESSIONS)", l.cfg.Sessions))
 }
 
 // openStream takes one of p's event-stream slots; release gives it back
 // when the stream closes.
 func (l *limiter) openStream(p *auth.Principal) (release func(), ref *refusal) {
-	release, full := l.streams.Acquire(p.UserID)
+	return hold(l.streams, p, 10*time.Second, "too_many_streams",
+		fmt.Sprintf("you already hold %d open event streams, this server's limit (MAX_STREAMS_PER_USER): close one first", l.cfg.StreamsPerUser),
+		fmt.Sprintf("this server holds %d open event streams, its limit (MAX_STREAMS)", l.cfg.Streams))
+}
+
+// hold takes one of p's slots, or refuses with code and userFull when p
+// holds its share, or server_busy and allFull when everyone's is taken;
+// wait is how long to suggest waiting.
+func hold(slots *limits.Slots, p *auth.Principal, wait time.Duration, code, userFull, allFull string) (release func(), ref *refusal) {
+	release, full := slots.Acquire(p.UserID)
 	switch full {
 	case limits.PerKeyFull:
-		return nil, rateLimited("too_many_streams", 10*time.Second,
-			fmt.Sprintf("you already hold %d open event streams, this server's limit (MAX_STREAMS_PER_USER): close one first", l.cfg.StreamsPerUser))
+		return nil, rateLimited(code, wait, userFull)
 	case limits.TotalFull:
-		return nil, rateLimited("server_busy", 10*time.Second,
-			fmt.Sprintf("this server holds %d open event streams, its limit (MAX_STREAMS)", l.cfg.Streams))
+		return nil, rateLimited("server_busy", wait, allFull)
 	}
 	return release, nil
 }

@@ -142,10 +142,8 @@ func (s *Server) liveSession(id string) *mcp.ServerSession {
 // holds one of p's stream slots, ends it when the session ends, and drops
 // a client that stops reading.
 func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, p *auth.Principal, id string, next http.Handler) {
-	release, ref := s.limits.openStream(p)
-	if ref != nil {
-		s.sampled.warn(ref.code, "event stream refused by a limit", "caller", p, "reason", ref.code)
-		writeLimited(w, ref)
+	release, ok := s.openStream(w, p)
+	if !ok {
 		return
 	}
 	defer release()
@@ -159,6 +157,18 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	stop := sw.keepAlive(ctx, streamKeepAlive)
 	defer stop()
 	next.ServeHTTP(sw, r.WithContext(ctx))
+}
+
+// openStream takes one of p's event-stream slots, or answers w with the
+// limit's refusal and reports false.
+func (s *Server) openStream(w http.ResponseWriter, p *auth.Principal) (release func(), ok bool) {
+	release, ref := s.limits.openStream(p)
+	if ref != nil {
+		s.sampled.warn(ref.code, "event stream refused by a limit", "caller", p, "reason", ref.code)
+		writeLimited(w, ref)
+		return nil, false
+	}
+	return release, true
 }
 
 // streamWriter is the response of a long-lived event stream: each write

@@ -142,10 +142,8 @@ func (t *sseSession) Close() error {
 // serveSSEStream opens a session for the authenticated caller (GET /mcp/sse).
 func (s *Server) serveSSEStream(w http.ResponseWriter, r *http.Request) {
 	p := auth.PrincipalFrom(r.Context())
-	release, ref := s.limits.openStream(p)
-	if ref != nil {
-		s.sampled.warn(ref.code, "event stream refused by a limit", "caller", p, "reason", ref.code)
-		writeLimited(w, ref)
+	release, ok := s.openStream(w, p)
+	if !ok {
 		return
 	}
 	defer release()
