@@ -9,6 +9,7 @@
 //	aegis-gitea-mcp audit verify PATH...
 //	aegis-gitea-mcp policy check FILE
 //	aegis-gitea-mcp policy explain [--policy FILE] --tool T [--user U] [--repo O/R] [--path P]
+//	aegis-gitea-mcp healthcheck [--ready] [--url URL] [--timeout D]
 //	aegis-gitea-mcp version | --version
 //
 // Exit status: 0 on success, 1 on a runtime failure, 2 on bad configuration
@@ -43,6 +44,7 @@ const usage = `Usage:
   aegis-gitea-mcp policy check FILE                                 validate a policy file (exit 2 names the line)
   aegis-gitea-mcp policy explain --tool T [--user U] [--repo O/R] [--path P] [--policy FILE]
                                                                     print the policy's decision and the rule that made it
+  aegis-gitea-mcp healthcheck [--ready] [--url URL] [--timeout D]   probe a running server's /healthz (/readyz): exit 0 healthy, 1 not
   aegis-gitea-mcp version                                           print the version
 
 Configuration comes from the environment and ./.env (see .env.example).
@@ -67,6 +69,9 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	if len(args) > 0 && (args[0] == "" || args[0][0] != '-' || isHelpOrVersion(args[0])) {
 		cmd, args = args[0], args[1:]
 	}
+	if code, done := commandHelp(cmd, args, stdout); done {
+		return code
+	}
 	switch cmd {
 	case "serve":
 		return serve(ctx, args, environ, stderr)
@@ -86,6 +91,8 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return auditVerify(args[1:], stdout, stderr)
 	case "policy":
 		return policyCommand(args, stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, args, environ, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "aegis-gitea-mcp %s (%s)\n", buildVersion(), runtime.Version())
 		return exitOK
@@ -129,6 +136,7 @@ func configCheck(args, environ []string, stdout, stderr io.Writer) int {
 	if err := server.Check(cfg); err != nil {
 		return reportNewError(err, stderr)
 	}
+	printWarnings(stderr, cfg)
 	if _, err := cfg.WriteTo(stdout); err != nil {
 		return exitFailure
 	}
@@ -144,6 +152,7 @@ func newServer(args, environ []string, stderr io.Writer) (*server.Server, *slog.
 		return nil, nil, code
 	}
 	log := logging.New(stderr, cfg.LogLevel, cfg.LogFormat)
+	logWarnings(log, cfg)
 	srv, err := server.New(server.Options{Config: cfg, Logger: log, Version: buildVersion()})
 	if err != nil {
 		return nil, nil, reportNewError(err, stderr)
@@ -174,8 +183,8 @@ func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
 		return exitFailure
 	}
 	if err := srv.ListenAndServe(ctx); err != nil {
-		log.Error("server failed", "error", err.Error())
-		return exitFailure
+		logFailure(log, "server failed", err)
+		return exitFor(err)
 	}
 	return exitOK
 }
@@ -190,8 +199,8 @@ func stdio(ctx context.Context, args, environ []string, stderr io.Writer) int {
 	defer closeServer(srv, log)
 	reloadOnHangup(ctx, srv)
 	if err := srv.ServeStdio(ctx, os.Stdin, os.Stdout); err != nil && !errors.Is(err, context.Canceled) {
-		log.Error("stdio session failed", "error", err.Error())
-		return exitFailure
+		logFailure(log, "stdio session failed", err)
+		return exitFor(err)
 	}
 	return exitOK
 }

@@ -49,6 +49,13 @@ func (c *verdictCache) get(k tokenKey, now time.Time) (*verdict, bool) {
 	return c.refused.get(k, now)
 }
 
+// drop forgets the accepted verdict about k, if any.
+func (c *verdictCache) drop(k tokenKey) {
+	c.accepted.mu.Lock()
+	defer c.accepted.mu.Unlock()
+	delete(c.accepted.m, k)
+}
+
 // put caches v about k in the part it belongs to. A refusal never takes
 // the accepted part's lock. The other part may still hold an expired verdict
 // about k (put follows a get that found none live); it is dropped when that

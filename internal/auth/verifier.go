@@ -56,6 +56,12 @@ type VerifierOptions struct {
 	Now func() time.Time
 	// Logger receives why tokens were refused (never the tokens); nil means slog.Default().
 	Logger *slog.Logger
+	// KeepWarm is how long after its last use a token's accepted verdict is
+	// refreshed in the background shortly before it expires, so that a
+	// caller who calls less often than CacheTTL does not wait for Gitea.
+	// Zero means [DefaultKeepWarm]; negative turns it off. It does not
+	// lengthen the revocation window.
+	KeepWarm time.Duration
 	// CacheEvent, if set, is told of every verdict cache lookup: "hit" (an
 	// accepted token), "hit_refused" or "miss". It must be safe for
 	// concurrent use and quick.
@@ -78,6 +84,8 @@ type Verifier struct {
 	cache        *verdictCache
 	flight       singleflight.Group
 	onCache      func(event string)
+	warm         *warmth
+	client       clientState // what Gitea last said of ClientID and ClientSecret
 }
 
 // NewVerifier returns a Verifier for opts.
@@ -102,6 +110,7 @@ func NewVerifier(opts VerifierOptions) (*Verifier, error) {
 		log:          cmp.Or(opts.Logger, slog.Default()),
 		cache:        newVerdictCache(cmp.Or(opts.CacheEntries, DefaultCacheEntries)),
 		onCache:      opts.CacheEvent,
+		warm:         newWarmth(keepWarm(opts.KeepWarm), cmp.Or(opts.CacheTTL, DefaultCacheTTL)),
 	}
 	v.keys = &keySet{
 		fetch:       opts.Gitea.JWKS,
@@ -129,6 +138,9 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error)
 	key := tokenKey(sha256.Sum256([]byte(token)))
 	if got, ok := v.cache.get(key, v.now()); ok {
 		v.cacheEvent(got)
+		if got.principal != nil {
+			v.warm.used(key, v.now())
+		}
 		return got.principal, got.err
 	}
 	v.cacheEvent(nil)
@@ -143,6 +155,9 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error)
 		if got.until.After(v.now()) {
 			v.cache.put(key, got, v.now())
 		}
+		if got.principal != nil {
+			v.warm.schedule(key, got, v.now(), func() { v.refresh(key) })
+		}
 		return got, nil
 	})
 	select {
@@ -152,6 +167,17 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error)
 	case <-ctx.Done():
 		return nil, unavailable("the request ended while the token was being verified", ctx.Err())
 	}
+}
+
+// keepWarm reads VerifierOptions.KeepWarm: 0 is the default, negative off.
+func keepWarm(d time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return DefaultKeepWarm
+	case d < 0:
+		return 0
+	}
+	return d
 }
 
 // cacheEvent reports a lookup that found got (nil: nothing) to the
@@ -179,13 +205,20 @@ func (v *Verifier) check(ctx context.Context, token string) *verdict {
 		v.log.Info("token refused", "status", err.Status, "code", err.Code, "reason", err.Error())
 		return &verdict{err: err, until: until}
 	}
+	if looksLikePersonalAccessToken(token) { // never sent on to Gitea
+		return refuse(personalAccessToken())
+	}
 	claims, bad := v.checkJWT(ctx, token)
 	if bad != nil {
 		return refuse(bad)
 	}
 	in, err := v.gitea.Introspect(ctx, v.clientID, v.clientSecret, token)
+	if err == nil && in.Active { // Gitea checked the client before it said so
+		v.client.record(true, v.now())
+	}
 	switch {
 	case errors.Is(err, gitea.ErrClientCredentials):
+		v.client.record(false, v.now())
 		v.log.Error("gitea refused this server's OAuth client credentials at introspection: check GITEA_OAUTH_CLIENT_ID and GITEA_OAUTH_CLIENT_SECRET")
 		return refuse(unavailable("the server's OAuth client is misconfigured", err))
 	case err != nil:

@@ -51,6 +51,11 @@ type Config struct {
 	// TokenCacheTTL bounds how long a verified token is trusted without
 	// asking Gitea again; it is how long a revoked grant may still work.
 	TokenCacheTTL time.Duration
+	// TokenKeepWarm is how long after its last use a token's verdict is
+	// refreshed in the background before it expires (0: never), so that a
+	// caller who calls less often than TokenCacheTTL does not wait for
+	// Gitea's introspection. It does not lengthen the revocation window.
+	TokenKeepWarm time.Duration
 	// ResourceDocumentation is a URL published in the OAuth resource metadata.
 	ResourceDocumentation string
 	// RootResource overrides "resource" in the root metadata document.
@@ -112,6 +117,10 @@ type Config struct {
 	MetricsAddr string
 	// EnvFile is the .env file that was read, or "" when none was.
 	EnvFile string
+	// Warnings name the variables of the .env file that look meant for
+	// this server but are not read by it (a misspelling, an old name); the
+	// caller logs them.
+	Warnings []Problem
 }
 
 // Limits are the server's resource and rate limits. A zero count turns
@@ -144,14 +153,22 @@ type Problem struct {
 	Message string // what is wrong and what it expects; never the value of a secret
 }
 
-// Error lists every configuration problem found, so that one run shows them all.
-type Error struct{ Problems []Problem }
+// Error lists every configuration problem found, so that one run shows them
+// all, and the warnings about the .env file, which may explain them (a
+// misspelt required variable).
+type Error struct {
+	Problems []Problem
+	Warnings []Problem
+}
 
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("invalid configuration:")
 	for _, p := range e.Problems {
 		fmt.Fprintf(&b, "\n  %s: %s", p.Var, p.Message)
+	}
+	for _, p := range e.Warnings {
+		fmt.Fprintf(&b, "\n  warning: %s: %s", p.Var, p.Message)
 	}
 	return b.String()
 }
@@ -167,6 +184,7 @@ var ErrUsage = errors.New("usage error")
 func Load(args, environ []string, stderr io.Writer) (*Config, error) {
 	fs := flag.NewFlagSet("aegis-gitea-mcp", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {} // the command prints its own usage, once
 	envFile := fs.String("env-file", "", "read variables from this file instead of ./"+DefaultEnvFile)
 	listen := fs.String("listen", "", "listen address, host:port (overrides LISTEN_ADDR)")
 	if err := fs.Parse(args); err != nil {
@@ -184,8 +202,9 @@ func Load(args, environ []string, stderr io.Writer) (*Config, error) {
 	}
 	cfg := l.build()
 	if len(l.problems) > 0 {
-		return nil, &Error{Problems: l.problems}
+		return nil, &Error{Problems: l.problems, Warnings: l.unknownFileVars()}
 	}
+	cfg.Warnings = l.unknownFileVars()
 	return cfg, nil
 }
 
@@ -194,6 +213,7 @@ type loader struct {
 	file     map[string]string // the .env file
 	fileName string
 	problems []Problem
+	known    map[string]bool // every name looked up
 }
 
 func environToMap(environ []string) map[string]string {
@@ -247,6 +267,10 @@ func (l *loader) readEnvFile(name string) {
 // lookup returns a variable's value from the environment or else the .env
 // file; an empty value counts as unset.
 func (l *loader) lookup(name string) (string, bool) {
+	if l.known == nil {
+		l.known = map[string]bool{}
+	}
+	l.known[name] = true
 	if v, ok := l.env[name]; ok && v != "" {
 		return v, true
 	}
@@ -291,6 +315,7 @@ func (l *loader) build() *Config {
 	cfg.LogFormat = l.oneOf("LOG_FORMAT", "json", "json", "text")
 	cfg.RequestTimeout = time.Duration(l.intRange("REQUEST_TIMEOUT_SECONDS", 30, 1, 600)) * time.Second
 	cfg.TokenCacheTTL = time.Duration(l.intRange("OAUTH_CACHE_TTL_SECONDS", 60, 1, 3600)) * time.Second
+	cfg.TokenKeepWarm = time.Duration(l.intRange("OAUTH_CACHE_KEEP_WARM_SECONDS", 600, 0, 86400)) * time.Second
 	if u := l.baseURL("OAUTH_RESOURCE_DOCUMENTATION", false, "a documentation URL"); u != nil {
 		cfg.ResourceDocumentation = u.String()
 	}
@@ -496,6 +521,7 @@ func (l *loader) intRange(name string, def, lo, hi int) int {
 // alias makes the original AegisGitea-MCP's name old work for name when
 // name itself is unset.
 func (l *loader) alias(name, old string) {
+	_, _ = l.lookup(old) // known either way
 	if _, ok := l.lookup(name); ok {
 		return
 	}

@@ -31,6 +31,7 @@ func (c *Config) Settings() []Setting {
 		{"LOG_FORMAT", c.LogFormat},
 		{"REQUEST_TIMEOUT_SECONDS", strconv.Itoa(int(c.RequestTimeout.Seconds()))},
 		{"OAUTH_CACHE_TTL_SECONDS", strconv.Itoa(int(c.TokenCacheTTL.Seconds()))},
+		{"OAUTH_CACHE_KEEP_WARM_SECONDS", strconv.Itoa(int(c.TokenKeepWarm.Seconds()))},
 		{"OAUTH_RESOURCE_DOCUMENTATION", c.ResourceDocumentation},
 		{"OAUTH_ROOT_RESOURCE", c.RootResource},
 		{"MCP_STATELESS", strconv.FormatBool(c.Stateless)},

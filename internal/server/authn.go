@@ -246,7 +246,7 @@ func (g *versionGate) tooOldError() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.tooOld != nil {
-		return errors.New("gitea " + g.tooOld.String() + " is too old for OAuth mode: upgrade to Gitea 1.27.0 or newer")
+		return tooOldErr(*g.tooOld)
 	}
 	return nil
 }

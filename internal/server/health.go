@@ -16,14 +16,19 @@ import (
 // unauthenticated, so they must not turn into a stream of calls to Gitea.
 const readinessTTL = 5 * time.Second
 
-// readiness answers whether the server can do its job: Gitea reachable and,
-// in OAuth mode, its OIDC discovery document loaded.
+// readiness answers whether the server can do its job: Gitea reachable at
+// its base URL, accepting this server's credentials (the OAuth client's, or
+// GITEA_TOKEN) and, in OAuth mode, recent enough, with its OIDC discovery
+// document and signing keys loaded. The reasons are in startup.go.
 type readiness struct {
 	gitea *gitea.Endpoint
 	oauth bool
 	gate  *versionGate   // OAuth mode only
 	keys  *auth.Verifier // OAuth mode only: its signing keys must be loaded
 	audit *audit.Log     // when AUDIT_LOG_PATH is set: it must accept records
+	// creds asks Gitea whether it accepts this server's credentials: the
+	// OAuth client's, or GITEA_TOKEN in shared-token mode.
+	creds func(context.Context) error
 	now   func() time.Time
 
 	mu        sync.Mutex
@@ -38,6 +43,10 @@ type readyState struct {
 	Reason       string `json:"reason,omitempty"`
 	GiteaVersion string `json:"gitea_version,omitempty"`
 	Discovery    bool   `json:"oidc_discovery_loaded"`
+	// configuration is true when the fault is fixed by changing the
+	// configuration; cause is the error behind it, for the log only.
+	configuration bool
+	cause         error
 }
 
 // check returns the cached verdict or, when it is stale, asks Gitea again.
@@ -62,20 +71,31 @@ func (r *readiness) probe(ctx context.Context) readyState {
 	}
 	v, err := r.gitea.Version(ctx)
 	if err != nil {
-		return st.notReady("gitea " + reasonFor(err))
+		return st.fault(err, versionFault)
 	}
 	st.GiteaVersion = v.String()
+	if r.oauth && !v.AtLeast(minGitea.Major, minGitea.Minor, minGitea.Patch) {
+		r.gate.shut(v)
+		st = st.notReady(reasonTooOld(v))
+		st.configuration = true
+		return st
+	}
 	if r.oauth && r.discovery == nil {
 		d, err := r.gitea.Discovery(ctx)
 		if err != nil {
-			return st.notReady("gitea OIDC discovery " + reasonFor(err))
+			return st.fault(err, discoveryFault)
 		}
 		r.discovery, st.Discovery = d, true
 	}
-	if r.oauth {
-		if r.gate.check(ctx) != nil {
-			return st.notReady("gitea must be version 1.27.0 or newer for OAuth mode")
+	if r.oauth && r.gate.check(ctx) != nil {
+		return st.notReady("gitea's version is not confirmed yet")
+	}
+	if r.creds != nil {
+		if err := r.creds(ctx); err != nil {
+			return st.fault(err, func(err error) (string, bool) { return credentialFault(err, r.oauth) })
 		}
+	}
+	if r.oauth {
 		if r.keys.Warm(ctx); !r.keys.KeysLoaded() {
 			return st.notReady("gitea signing keys (JWKS) not loaded")
 		}
@@ -97,6 +117,14 @@ func (r *readiness) issuer() string {
 
 func (st readyState) notReady(reason string) readyState {
 	st.Status, st.Reason = "not ready", reason
+	return st
+}
+
+// fault is st not ready for err, worded by words.
+func (st readyState) fault(err error, words func(error) (string, bool)) readyState {
+	reason, configuration := words(err)
+	st = st.notReady(reason)
+	st.configuration, st.cause = configuration, err
 	return st
 }
 

@@ -5,11 +5,12 @@ import (
 	"net/http"
 )
 
-// errorBody is every error response: a stable code and a fixed, human text.
+// errorBody is every error response: a stable code and a fixed, human text,
+// in OAuth's error shape, the one auth.WriteError answers refusals with.
 // It never carries an upstream body, an internal error or a token.
 type errorBody struct {
-	Error   string `json:"error"`
-	Message string `json:"message"`
+	Error            string `json:"error"`
+	ErrorDescription string `json:"error_description"`
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -21,5 +22,5 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, status int, code, message string) {
-	writeJSON(w, status, errorBody{Error: code, Message: message})
+	writeJSON(w, status, errorBody{Error: code, ErrorDescription: message})
 }

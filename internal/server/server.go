@@ -145,6 +145,7 @@ func New(opts Options) (*Server, error) {
 			Audience:          cfg.OAuthExpectedAudience,
 			RecommendedScopes: s.scopes,
 			CacheTTL:          cfg.TokenCacheTTL,
+			KeepWarm:          keepWarm(cfg.TokenKeepWarm),
 			Now:               opts.Now,
 			Logger:            s.log,
 			CacheEvent:        s.metrics.TokenCacheObserver(),
@@ -154,14 +155,24 @@ func New(opts Options) (*Server, error) {
 		}
 		s.gate = &versionGate{gitea: s.gitea, log: s.log}
 		s.authn = &oauthAuthenticator{verifier: v, gate: s.gate}
-		s.ready.gate, s.ready.keys = s.gate, v
+		s.ready.gate, s.ready.keys, s.ready.creds = s.gate, v, v.CheckClient
 	} else {
 		s.shared = auth.NewPrincipal("shared-token", "shared-token", gitea.FullScopeSet(), cfg.GiteaToken.Reveal())
 		s.authn = &sharedTokenAuthenticator{principal: s.shared}
+		s.ready.creds = (&sharedTokenCheck{gitea: s.gitea, principal: s.shared, now: time.Now}).check
 	}
 	s.mcp = s.newMCPServer()
 	s.hosts, s.origins = s.allowedHostsAndOrigins()
 	return s, nil
+}
+
+// keepWarm is OAUTH_CACHE_KEEP_WARM_SECONDS as the verifier takes it:
+// zero there means off.
+func keepWarm(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // Check validates what only the server knows of cfg (the toolset names,
@@ -216,41 +227,29 @@ func (s *Server) chooseAreas() error {
 // has stopped serving.
 func (s *Server) Close() error {
 	s.sampled.flush()
+	if oa, ok := s.authn.(*oauthAuthenticator); ok {
+		oa.verifier.Close()
+	}
 	if s.audit == nil {
 		return nil
 	}
 	return s.audit.Close()
 }
 
-// Preflight checks Gitea before serving. In OAuth mode it refuses a Gitea
-// older than 1.27.0 and fetches the signing keys and discovery document; an
-// unreachable Gitea is only logged (readiness reports it, and tokens are
-// refused until the version is confirmed). In shared-token mode it logs the
-// warning that every caller acts as the token's owner.
-func (s *Server) Preflight(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if !s.cfg.OAuthMode {
-		s.log.Warn("shared-token mode (OAUTH_MODE=false): every caller acts as the owner of GITEA_TOKEN; use it only for a single local user")
-		if err := s.identifySharedToken(ctx); err != nil {
-			s.log.Warn("cannot learn whose GITEA_TOKEN this is yet; the policy's users rules and the audit log name it shared-token", "reason", reasonFor(err))
-		}
-		return nil
-	}
-	st := s.ready.check(ctx)
-	if err := s.gate.tooOldError(); err != nil {
-		return err
-	}
-	if !st.Ready {
-		s.log.Warn("gitea is not ready yet; tokens are refused until it is", "reason", st.Reason)
-	}
-	return nil
-}
+// Preflight checks Gitea before serving, as readiness does, and logs what
+// to fix: Gitea unreachable, GITEA_URL not Gitea's base URL, the OAuth
+// client credentials or GITEA_TOKEN rejected (see startup.go). In OAuth mode
+// it refuses a Gitea older than 1.27.0 and fetches the signing keys and
+// discovery document. Any other fault is only logged: readiness reports it
+// until it is fixed, and requests are refused meanwhile. In shared-token
+// mode it logs the warning that every caller acts as the token's owner.
+func (s *Server) Preflight(ctx context.Context) error { return s.preflight(ctx) }
 
 // Handler returns the server's routes wrapped in its middleware. The order,
-// outermost first: request id, access log (with panic recovery), routes; the
-// MCP endpoints then add Host/Origin checks and body limits, authentication,
-// and (on /mcp) the scope challenge.
+// outermost first: request id, access log (with panic recovery), the one
+// JSON shape of error answers (shapeErrors), routes; the MCP endpoints then
+// add Host/Origin checks and body limits, authentication, and (on /mcp) the
+// scope challenge.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", serveLiveness)
@@ -267,7 +266,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
-	return withRequestID(withAccessLog(s.log, s.metrics, mux))
+	return withRequestID(withAccessLog(s.log, s.metrics, shapeErrors(mux)))
 }
 
 // methodNotAllowed answers 405 naming the one method a path takes.
@@ -286,10 +285,10 @@ func (s *Server) serveRoot(w http.ResponseWriter, _ *http.Request) {
 // ctx is done or the client disconnects. It needs OAUTH_MODE=false.
 func (s *Server) ServeStdio(ctx context.Context, in io.ReadCloser, out io.WriteCloser) error {
 	if s.shared == nil {
-		return errors.New("stdio needs OAUTH_MODE=false and a personal access token in GITEA_TOKEN: a local client cannot do the OAuth flow")
+		return errStdioNeedsSharedToken
 	}
 	if err := s.identifySharedToken(ctx); err != nil {
-		return fmt.Errorf("checking GITEA_TOKEN with gitea: %w", err)
+		return stdioTokenError(err)
 	}
 	return s.mcp.Run(ctx, s.stdioTransport(in, out))
 }
@@ -364,7 +363,7 @@ func (s *Server) serveMetrics(ctx context.Context) (stop func(), err error) {
 	var lc net.ListenConfig
 	l, err := lc.Listen(ctx, "tcp", s.cfg.MetricsAddr)
 	if err != nil {
-		return nil, fmt.Errorf("METRICS_ADDR: listen on %s: %w", s.cfg.MetricsAddr, err)
+		return nil, listenError("METRICS_ADDR", "", s.cfg.MetricsAddr, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", s.metrics.Handler())
@@ -380,7 +379,7 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	var lc net.ListenConfig
 	l, err := lc.Listen(ctx, "tcp", s.cfg.ListenAddr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", s.cfg.ListenAddr, err)
+		return listenError("LISTEN_ADDR", "--listen", s.cfg.ListenAddr, err)
 	}
 	return s.Serve(ctx, l)
 }

@@ -26,12 +26,37 @@ type fakeGitea struct {
 	version       atomic.Value // string; empty means 1.27.3
 	discoveryDown atomic.Bool
 	calls         atomic.Int32
+	// version404 answers /api/v1/version with 404, as a Gitea does when
+	// GITEA_URL ends in /api/v1; versionHTML with a web page.
+	version404, versionHTML atomic.Bool
+	// wrongClient refuses the OAuth client at introspection; badToken
+	// refuses every token at /api/v1/user.
+	wrongClient, badToken atomic.Bool
 }
 
 func (f *fakeGitea) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.calls.Add(1)
 	w.Header().Set("Content-Type", "application/json")
 	switch {
+	case r.URL.Path == "/api/v1/version" && f.version404.Load():
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, `{"message":"secret upstream detail"}`)
+	case r.URL.Path == "/api/v1/version" && f.versionHTML.Load():
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<html>secret upstream detail</html>`)
+	case r.URL.Path == "/login/oauth/introspect":
+		if user, pass, ok := r.BasicAuth(); !ok || user != "client" || pass != "secret" || f.wrongClient.Load() {
+			w.Header().Set("WWW-Authenticate", `Basic realm="Gitea OAuth2"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprint(w, `{"message":"secret upstream detail"}`)
+			return
+		}
+		fmt.Fprint(w, `{"active":false}`)
+	case r.URL.Path == "/api/v1/user" && f.badToken.Load():
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, `{"message":"secret upstream detail"}`)
+	case r.URL.Path == "/api/v1/user":
+		fmt.Fprint(w, `{"id":7,"login":"alice"}`)
 	case r.URL.Path == "/api/v1/version" && !f.versionDown.Load():
 		v, _ := f.version.Load().(string)
 		fmt.Fprintf(w, `{"version":%q}`, cmp.Or(v, "1.27.3"))
@@ -83,7 +108,7 @@ func TestReadiness(t *testing.T) {
 		wantReason    string
 	}{
 		{name: "ready", wantStatus: 200},
-		{name: "gitea down", versionDown: true, wantStatus: 503, wantReason: "gitea unreachable or failing"},
+		{name: "gitea down", versionDown: true, wantStatus: 503, wantReason: "Gitea failing (it answered HTTP 502)"},
 		{name: "discovery down", discoveryDown: true, wantStatus: 503, wantReason: "gitea OIDC discovery unreachable or failing"},
 	}
 	for _, tt := range tests {
