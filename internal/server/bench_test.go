@@ -96,7 +96,7 @@ func BenchmarkToolCallEndpoint(b *testing.B) {
 	body := `{"tool":"get_file_contents","arguments":{"owner":"alice","repo":"notes","path":"README.md"}}`
 	b.ReportAllocs()
 	for b.Loop() {
-		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/mcp/tool/call", strings.NewReader(body))
+		req := httptest.NewRequestWithContext(b.Context(), http.MethodPost, "http://127.0.0.1/mcp/tool/call", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
@@ -117,7 +117,7 @@ func BenchmarkStatelessToolCallServer(b *testing.B) {
 		`"name":"get_file_contents","arguments":{"owner":"alice","repo":"notes","path":"README.md"}}}`
 	b.ReportAllocs()
 	for b.Loop() {
-		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/mcp", strings.NewReader(body))
+		req := httptest.NewRequestWithContext(b.Context(), http.MethodPost, "http://127.0.0.1/mcp", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Accept", "application/json, text/event-stream")
 		req.Header.Set("Mcp-Protocol-Version", "2026-07-28")

@@ -161,8 +161,23 @@ func TestIdleStreamsGetKeepAlives(t *testing.T) {
 	t.Cleanup(func() { streamKeepAlive = old })
 	srv := httptest.NewServer(sharedTokenServer(t))
 	t.Cleanup(srv.Close)
-	waitForComment := func(what string, resp *http.Response) {
+	// waitForComment opens the stream at path and reads it until a keep-alive comment.
+	waitForComment := func(what, path string, header ...string) {
 		t.Helper()
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second) // a stream without comments fails, not hangs
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept", "text/event-stream")
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
 		defer func() { _ = resp.Body.Close() }()
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s = %d", what, resp.StatusCode)
@@ -179,24 +194,7 @@ func TestIdleStreamsGetKeepAlives(t *testing.T) {
 		}
 		t.Errorf("%s: no keep-alive comment in its first 50 lines", what)
 	}
-	get := func(path string, header ...string) *http.Response {
-		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second) // a stream without comments fails, not hangs
-		t.Cleanup(cancel)
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Accept", "text/event-stream")
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		resp, err := srv.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp
-	}
-	waitForComment("GET /mcp/sse", get(pathSSE))
+	waitForComment("GET /mcp/sse", pathSSE)
 
 	init := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+pathMCP, strings.NewReader(init))
@@ -215,5 +213,5 @@ func TestIdleStreamsGetKeepAlives(t *testing.T) {
 	if id == "" {
 		t.Fatalf("initialize = %d without a session id", resp.StatusCode)
 	}
-	waitForComment("GET /mcp", get(pathMCP, "Mcp-Session-Id", id, "Mcp-Protocol-Version", "2025-06-18"))
+	waitForComment("GET /mcp", pathMCP, "Mcp-Session-Id", id, "Mcp-Protocol-Version", "2025-06-18")
 }
