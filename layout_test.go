@@ -30,7 +30,16 @@ var allowedImports = map[string][]string{
 	"internal/logging":    nil,
 	"internal/limits":     nil,
 	"internal/metrics":    nil,
-	"internal/testgitea":  nil, // test support; nothing in the product imports it
+	// localgitea builds, starts and provisions a real Gitea: for the demo
+	// and the tests, never the server binary.
+	"internal/localgitea": nil,
+	"internal/testgitea":  {"internal/localgitea"}, // test support; nothing in the product imports it
+	"internal/demo":       {"internal/localgitea", "internal/config", "internal/logging", "internal/server"},
+	"cmd/aegis-demo":      {"internal/demo"},
+	// The end-to-end benchmark starts Gitea and the server binary as
+	// processes; nothing in the product imports it.
+	"internal/bench":  {"internal/localgitea"},
+	"cmd/aegis-bench": {"internal/bench"},
 }
 
 func TestImportsFlowOneWay(t *testing.T) {

@@ -1,9 +1,10 @@
-// Package testgitea runs a real Gitea for end-to-end tests: it builds the
-// pinned release from the Go module proxy once (cached by version), starts
-// it on a loopback port with SQLite in a temporary directory, seeds users,
-// repositories, an organisation and OAuth apps, and obtains real OAuth
-// tokens through Gitea's authorization-code flow with PKCE, signing in
-// through the login form and approving the consent form as a browser would.
+// Package testgitea runs a real Gitea for end-to-end tests through
+// internal/localgitea (which builds the pinned release from the Go module
+// proxy once, cached, starts it on loopback with SQLite, and runs the
+// OAuth authorization-code flow with PKCE as a browser would): it starts
+// one in a temporary directory and seeds the test world — users,
+// repositories, an organisation, personal access tokens and one OAuth app
+// per scope set.
 //
 // It is for tests only; nothing in the server imports it.
 package testgitea

@@ -22,12 +22,6 @@ func (g *Gitea) NewRepo(ctx context.Context, owner, prefix string, private bool)
 	return name, nil
 }
 
-// PutFile commits a file to owner/repo as owner, on a new branch if
-// newBranch is set.
-func (g *Gitea) PutFile(ctx context.Context, owner, repo, path, content, newBranch string) error {
-	return g.putFile(ctx, owner, repo, path, content, newBranch)
-}
-
 // AddCollaborator gives user permission ("read", "write" or "admin") on owner/repo.
 func (g *Gitea) AddCollaborator(ctx context.Context, owner, repo, user, permission string) error {
 	return g.api(ctx, apiCall{method: http.MethodPut, path: "/api/v1/repos/" + owner + "/" + repo + "/collaborators/" + user,

@@ -2,7 +2,6 @@ package testgitea
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 )
@@ -73,35 +72,23 @@ func (g *Gitea) seed(ctx context.Context) error {
 
 func (g *Gitea) createUser(ctx context.Context, name string) error {
 	a := Account{Name: name, Password: randomPassword(), Email: name + "@example.test"}
-	err := g.api(ctx, apiCall{method: http.MethodPost, path: "/api/v1/admin/users", want: http.StatusCreated, body: map[string]any{
-		"username": a.Name, "email": a.Email, "password": a.Password, "must_change_password": false,
-	}}, nil)
-	if err != nil {
+	if err := g.CreateUser(ctx, a); err != nil {
 		return err
 	}
 	g.users[name] = a
 	return nil
 }
 
+// createRepo and putFile are the seed's short names for localgitea's
+// CreateRepo and PutFile (promoted; testgitea must not define its own, or
+// these would call themselves).
 func (g *Gitea) createRepo(ctx context.Context, owner, name string, private, org bool) error {
-	path := "/api/v1/admin/users/" + owner + "/repos"
-	if org {
-		path = "/api/v1/orgs/" + owner + "/repos"
-	}
-	return g.api(ctx, apiCall{method: http.MethodPost, path: path, want: http.StatusCreated, body: map[string]any{
-		"name": name, "private": private, "auto_init": true, "readme": "Default", "default_branch": "main",
-		"description": fmt.Sprintf("%s's %s repository", owner, map[bool]string{true: "private", false: "public"}[private]),
-	}}, nil)
+	return g.CreateRepo(ctx, owner, name, private, org)
 }
 
 // putFile commits a new file as the repository owner, on newBranch if set.
 func (g *Gitea) putFile(ctx context.Context, owner, repo, path, content, newBranch string) error {
-	body := map[string]any{"content": base64.StdEncoding.EncodeToString([]byte(content)), "message": "Add " + path}
-	if newBranch != "" {
-		body["new_branch"] = newBranch
-	}
-	return g.api(ctx, apiCall{method: http.MethodPost, path: "/api/v1/repos/" + owner + "/" + repo + "/contents/" + path,
-		sudo: owner, want: http.StatusCreated, body: body}, nil)
+	return g.PutFile(ctx, owner, repo, path, content, newBranch)
 }
 
 func (g *Gitea) seedAlice(ctx context.Context) error {
@@ -111,27 +98,22 @@ func (g *Gitea) seedAlice(ctx context.Context) error {
 	if err := g.putFile(ctx, AliceName, AliceRepo, GuideFile, GuideContent, ""); err != nil {
 		return err
 	}
-	var issue struct{ Number int }
-	err := g.api(ctx, apiCall{method: http.MethodPost, path: "/api/v1/repos/alice/notes/issues", sudo: AliceName,
-		want: http.StatusCreated, body: map[string]any{"title": "Write the guide", "body": "The guide needs a section on setup."}}, &issue)
+	issue, err := g.CreateIssue(ctx, AliceName, AliceRepo, "Write the guide", "The guide needs a section on setup.")
 	if err != nil {
 		return err
 	}
-	if issue.Number != AliceIssue {
-		return fmt.Errorf("alice's issue is #%d, want #%d", issue.Number, AliceIssue)
+	if issue != AliceIssue {
+		return fmt.Errorf("alice's issue is #%d, want #%d", issue, AliceIssue)
 	}
 	if err := g.putFile(ctx, AliceName, AliceRepo, "greeting.txt", "Hello from the feature branch.\n", PullBranch); err != nil {
 		return err
 	}
-	var pull struct{ Number int }
-	err = g.api(ctx, apiCall{method: http.MethodPost, path: "/api/v1/repos/alice/notes/pulls", sudo: AliceName,
-		want: http.StatusCreated, body: map[string]any{"title": "Add a greeting", "head": PullBranch, "base": "main",
-			"body": "Adds greeting.txt."}}, &pull)
+	pull, err := g.CreatePull(ctx, AliceName, AliceRepo, PullBranch, "main", "Add a greeting", "Adds greeting.txt.")
 	if err != nil {
 		return err
 	}
-	if pull.Number != AlicePull {
-		return fmt.Errorf("alice's pull request is #%d, want #%d", pull.Number, AlicePull)
+	if pull != AlicePull {
+		return fmt.Errorf("alice's pull request is #%d, want #%d", pull, AlicePull)
 	}
 	return nil
 }

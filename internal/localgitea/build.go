@@ -1,4 +1,4 @@
-package testgitea
+package localgitea
 
 import (
 	"bytes"
@@ -6,27 +6,29 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"log"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"golang.org/x/mod/modfile"
 )
 
-// Version is the Gitea release the tests run against. OAuth mode needs
-// Gitea >= 1.27.0, whose introspection is bound to the calling app.
+// Version is the Gitea release built and run. OAuth mode needs Gitea >=
+// 1.27.0, whose introspection is bound to the calling app.
 const Version = "1.27.3"
 
 // CacheEnv names an environment variable that overrides the directory the
-// built Gitea is cached in (default: the user cache directory).
+// built Gitea is cached in (default: the user cache directory's
+// aegis-gitea-mcp). The name predates the demo, which shares the cache.
 const CacheEnv = "AEGIS_TESTGITEA_CACHE"
 
 // Gitea's module declares the path gitea.dev, which the proxy does not
@@ -50,23 +52,28 @@ var extraReplaces = map[string]string{
 	"gitlab.com/gitlab-org/api/client-go/v2": "v2.43.0",
 }
 
+// progressEvery is how often a build step that is still running says so.
+const progressEvery = 10 * time.Second
+
 // Binary returns a directory holding a Gitea binary ("gitea") and the
 // templates, options and public assets it serves, building it from the Go
 // module proxy on first use and reusing the cached build afterwards.
-// Concurrent callers (other test processes) wait for one build.
+// Concurrent callers (other processes too) wait for one build. logf
+// receives the build's steps, and while a step runs, a line every 10 s
+// with its elapsed time and progress.
 func Binary(ctx context.Context, logf func(string, ...any)) (string, error) {
-	root, err := cacheRoot()
+	dir, err := BinaryDir()
 	if err != nil {
 		return "", err
 	}
-	dir := filepath.Join(root, fmt.Sprintf("gitea-%s-%s-%s-%s", Version, runtime.GOOS, runtime.GOARCH, recipeKey()))
 	if complete(dir) {
 		return dir, nil
 	}
+	root := filepath.Dir(dir)
 	if err := os.MkdirAll(root, 0o750); err != nil {
 		return "", fmt.Errorf("creating cache directory: %w", err)
 	}
-	unlock, err := lockFile(filepath.Join(root, "build.lock"))
+	unlock, err := lockFile(ctx, filepath.Join(root, "build.lock"), logf)
 	if err != nil {
 		return "", err
 	}
@@ -74,17 +81,35 @@ func Binary(ctx context.Context, logf func(string, ...any)) (string, error) {
 	if complete(dir) { // another process built it while we waited
 		return dir, nil
 	}
-	logf("testgitea: building Gitea %s from the Go module proxy into %s (first run only; takes several minutes)", Version, dir)
+	logf("building Gitea %s from the Go module proxy into %s (first run only: downloads ~1 GB of modules, then compiles for minutes)", Version, dir)
 	start := time.Now()
 	if err := build(ctx, dir, logf); err != nil {
 		_ = os.RemoveAll(dir)
 		return "", fmt.Errorf("building Gitea %s: %w", Version, err)
 	}
-	logf("testgitea: built Gitea %s in %s", Version, time.Since(start).Round(time.Second))
+	logf("built Gitea %s in %s", Version, time.Since(start).Round(time.Second))
 	return dir, nil
 }
 
-func cacheRoot() (string, error) {
+// BinaryDir is the directory [Binary] builds into and reuses; [Cached]
+// says whether the build there is complete.
+func BinaryDir() (string, error) {
+	root, err := CacheRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, fmt.Sprintf("gitea-%s-%s-%s-%s", Version, runtime.GOOS, runtime.GOARCH, recipeKey())), nil
+}
+
+// Cached reports whether [Binary] would return at once.
+func Cached() bool {
+	dir, err := BinaryDir()
+	return err == nil && complete(dir)
+}
+
+// CacheRoot is the directory the build is cached in: $AEGIS_TESTGITEA_CACHE,
+// else the user cache directory's aegis-gitea-mcp.
+func CacheRoot() (string, error) {
 	if d := os.Getenv(CacheEnv); d != "" {
 		return d, nil
 	}
@@ -111,14 +136,33 @@ func complete(dir string) bool {
 	return err == nil
 }
 
-func lockFile(path string) (func(), error) {
+// lockFile takes an exclusive lock on path, saying so when another process
+// holds it (a build in progress elsewhere) and giving up when ctx ends.
+func lockFile(ctx context.Context, path string, logf func(string, ...any)) (func(), error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600) // #nosec G304 -- path is in our cache directory
 	if err != nil {
 		return nil, fmt.Errorf("opening build lock: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("locking %s: %w", path, err)
+	start := time.Now()
+	for said := false; ; {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			_ = f.Close()
+			return nil, fmt.Errorf("locking %s: %w", path, err)
+		}
+		if !said {
+			logf("another process is building Gitea %s; waiting for it (lock %s)", Version, path)
+			said = true
+		}
+		select {
+		case <-ctx.Done():
+			_ = f.Close()
+			return nil, fmt.Errorf("waiting %s for the build lock: %w", time.Since(start).Round(time.Second), ctx.Err())
+		case <-time.After(250 * time.Millisecond):
+		}
 	}
 	return func() {
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
@@ -128,6 +172,10 @@ func lockFile(path string) (func(), error) {
 
 // build compiles Gitea in a throw-away wrapper module (Gitea's go.mod has
 // replace directives, so `go install` refuses it) and copies its assets.
+// It runs in four steps, each announced through logf: Gitea's source, its
+// dependencies (go list -deps, which downloads them and counts the
+// packages), the compile (go build -v, whose lines count the packages
+// compiled), and the assets.
 func build(ctx context.Context, dir string, logf func(string, ...any)) error {
 	work, err := os.MkdirTemp("", "aegis-gitea-build-")
 	if err != nil {
@@ -136,8 +184,9 @@ func build(ctx context.Context, dir string, logf func(string, ...any)) error {
 	defer func() { _ = os.RemoveAll(work) }()
 
 	env := buildEnv()
+	logf("step 1/4: fetching Gitea %s's source (%s)", Version, giteaModule)
 	var mod struct{ Dir, GoMod string }
-	out, err := goCmd(ctx, work, env, "mod", "download", "-json", giteaModule+"@v"+Version)
+	out, err := goCmd(ctx, work, env, nil, "mod", "download", "-json", giteaModule+"@v"+Version)
 	if err != nil {
 		return fmt.Errorf("downloading %s: %w", giteaModule, err)
 	}
@@ -155,20 +204,66 @@ func build(ctx context.Context, dir string, logf func(string, ...any)) error {
 	if err := os.WriteFile(filepath.Join(work, "go.mod"), wrapper, 0o600); err != nil { // #nosec G703 -- our own temporary directory
 		return err
 	}
+
+	logf("step 2/4: downloading Gitea's dependencies (modules already in the Go module cache are reused)")
+	downloads := &lineLog{match: func(l string) bool { return strings.HasPrefix(l, "go: downloading ") }}
+	stop := heartbeat(logf, progressEvery, func() string {
+		return fmt.Sprintf("%d modules downloaded so far", downloads.matched())
+	})
+	out, err = goCmd(ctx, work, env, downloads, "list", "-deps", "-f", "{{.ImportPath}}", giteaPath)
+	stop()
+	if err != nil {
+		return fmt.Errorf("resolving Gitea's dependencies: %w", err)
+	}
+	packages := strings.Count(string(out), "\n")
+
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
 	}
-	logf("testgitea: compiling (module downloads and compile run once; cached in %s)", dir)
-	args := append(append([]string{}, buildFlags...), "-o", filepath.Join(dir, "gitea"), giteaPath)
-	if _, err := goCmd(ctx, work, env, args...); err != nil {
+	logf("step 3/4: compiling Gitea: %d packages, less what the Go build cache already holds", packages)
+	compiled := &lineLog{match: func(l string) bool { return !strings.HasPrefix(l, "go: ") && !strings.HasPrefix(l, "#") }}
+	stop = heartbeat(logf, progressEvery, func() string {
+		n, last := compiled.matched(), compiled.lastMatch()
+		return fmt.Sprintf("%d of at most %d packages compiled (now: %s)", n, packages, last)
+	})
+	args := append(append([]string{}, buildFlags...), "-v", "-o", filepath.Join(dir, "gitea"), giteaPath)
+	_, err = goCmd(ctx, work, env, compiled, args...)
+	stop()
+	if err != nil {
 		return err
 	}
+
+	logf("step 4/4: copying Gitea's templates, options and public assets")
 	for _, sub := range []string{"templates", "options", "public"} {
 		if err := copyTree(filepath.Join(mod.Dir, sub), filepath.Join(dir, sub)); err != nil {
 			return fmt.Errorf("copying %s: %w", sub, err)
 		}
 	}
 	return os.WriteFile(filepath.Join(dir, ".complete"), []byte(Version+"\n"), 0o600)
+}
+
+// heartbeat calls logf every interval, with the time since it started and
+// what status says, until the returned stop is called.
+func heartbeat(logf func(string, ...any), interval time.Duration, status func() string) (stop func()) {
+	start := time.Now()
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				logf("  ... %s elapsed: %s", time.Since(start).Round(time.Second), status())
+			}
+		}
+	})
+	return func() {
+		close(done)
+		wg.Wait()
+	}
 }
 
 // buildEnv is the go command's environment for the wrapper build: pure Go
@@ -239,19 +334,99 @@ func wrapperGoMod(upstream []byte) ([]byte, error) {
 	return w.Format()
 }
 
-func goCmd(ctx context.Context, dir string, env []string, args ...string) ([]byte, error) {
+// goCmd runs the go command in dir and returns its standard output; its
+// standard error goes to stderr (a fresh lineLog when nil), whose last
+// lines a failure quotes.
+func goCmd(ctx context.Context, dir string, env []string, stderr *lineLog, args ...string) ([]byte, error) {
+	if stderr == nil {
+		stderr = &lineLog{}
+	}
 	cmd := exec.CommandContext(ctx, "go", args...) // #nosec G204 -- fixed go subcommands built here
 	cmd.Dir, cmd.Env = dir, env
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	cmd.Stderr = stderr
+	// Cancelled, the go command is interrupted as by Ctrl-C, so it stops
+	// its compilers too; killed only if it does not end within 10 s.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
 	out, err := cmd.Output()
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("go %s: %w", args[0], ctx.Err())
+	}
 	if err != nil {
-		return nil, fmt.Errorf("go %s: %w\n%s", args[0], err, tail(stderr.String(), 40))
+		return nil, fmt.Errorf("go %s: %w\n%s", args[0], err, stderr.tail())
 	}
 	return out, nil
 }
 
-func tail(s string, lines int) string {
+// tailLines is how many lines of a failed command's output an error quotes.
+const tailLines = 40
+
+// lineLog is a go command's standard error: it counts the lines match
+// accepts (downloads, or packages under -v) and keeps the last lines for
+// an error message. It is safe for concurrent use.
+type lineLog struct {
+	match func(string) bool
+
+	mu      sync.Mutex
+	partial []byte
+	n       int
+	last    string
+	lines   []string
+}
+
+func (l *lineLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.partial = append(l.partial, p...)
+	for {
+		i := bytes.IndexByte(l.partial, '\n')
+		if i < 0 {
+			break
+		}
+		line := string(l.partial[:i])
+		l.partial = l.partial[i+1:]
+		if l.match != nil && l.match(line) {
+			l.n++
+			l.last = line
+		}
+		l.lines = append(l.lines, line)
+		if len(l.lines) > tailLines {
+			l.lines = l.lines[len(l.lines)-tailLines:]
+		}
+	}
+	if len(l.partial) > 64<<10 { // a line this long is not a progress line
+		l.partial = l.partial[:0]
+	}
+	return len(p), nil
+}
+
+func (l *lineLog) matched() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.n
+}
+
+func (l *lineLog) lastMatch() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.last == "" {
+		return "-"
+	}
+	return l.last
+}
+
+func (l *lineLog) tail() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lines := append([]string(nil), l.lines...)
+	if len(l.partial) > 0 {
+		lines = append(lines, string(l.partial))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Tail returns the last lines of s, for quoting a long output in an error.
+func Tail(s string, lines int) string {
 	parts := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	if len(parts) > lines {
 		parts = parts[len(parts)-lines:]
@@ -297,6 +472,3 @@ func copyFile(src, dst string) error {
 	}
 	return out.Close()
 }
-
-// stderrLogf logs to the test binary's stderr, where `go test` shows it.
-func stderrLogf(format string, args ...any) { log.Printf(format, args...) }

@@ -1,8 +1,11 @@
-package testgitea
+package localgitea
 
 import (
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/modfile"
 )
@@ -100,5 +103,74 @@ func TestCodeFrom(t *testing.T) {
 				t.Errorf("codeFrom(%q) = %q, %v; want %q, error containing %q", tt.location, code, err, tt.wantCode, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestHeartbeatReportsUntilStopped(t *testing.T) {
+	var mu sync.Mutex
+	var lines []string
+	logf := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		lines = append(lines, fmt.Sprintf(format, args...))
+	}
+	n := 0
+	stop := heartbeat(logf, 5*time.Millisecond, func() string { n++; return fmt.Sprintf("status %d", n) })
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		got := len(lines)
+		mu.Unlock()
+		if got >= 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	stop()
+	mu.Lock()
+	after := len(lines)
+	mu.Unlock()
+	if after < 2 {
+		t.Fatalf("heartbeat logged %d lines in 5 s at a 5 ms interval, want at least 2", after)
+	}
+	if !strings.Contains(lines[0], "elapsed: status 1") || !strings.Contains(lines[1], "status 2") {
+		t.Errorf("heartbeat lines = %q, want the elapsed time and each status", lines[:2])
+	}
+	time.Sleep(20 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(lines) != after {
+		t.Errorf("heartbeat logged %d more lines after stop", len(lines)-after)
+	}
+}
+
+func TestLineLogCountsMatchesAndKeepsTheTail(t *testing.T) {
+	l := &lineLog{match: func(s string) bool { return strings.HasPrefix(s, "go: downloading ") }}
+	for i := range 50 {
+		// Writes split lines anywhere, as a pipe does.
+		line := fmt.Sprintf("go: downloading example.com/m%d v1.0.0\n", i)
+		_, _ = l.Write([]byte(line[:7]))
+		_, _ = l.Write([]byte(line[7:]))
+	}
+	_, _ = l.Write([]byte("go: example.com/x: an error\nno newline yet"))
+	if got := l.matched(); got != 50 {
+		t.Errorf("matched = %d, want 50", got)
+	}
+	if got := l.lastMatch(); got != "go: downloading example.com/m49 v1.0.0" {
+		t.Errorf("lastMatch = %q", got)
+	}
+	tail := strings.Split(l.tail(), "\n")
+	if len(tail) != tailLines+1 || tail[len(tail)-2] != "go: example.com/x: an error" || tail[len(tail)-1] != "no newline yet" {
+		t.Errorf("tail = %d lines ending %q, want the last %d lines and the partial one", len(tail), tail[len(tail)-2:], tailLines)
+	}
+}
+
+func TestAppINIOverrides(t *testing.T) {
+	ini := appINI("/d", "/b", "demo", "s3cret", 3000)
+	for _, want := range []string{"APP_NAME = demo\n", "HTTP_ADDR = 127.0.0.1\n", "ROOT_URL = http://127.0.0.1:3000/\n",
+		"SECRET_KEY = s3cret\n", "PATH = /d/gitea.db\n", "STATIC_ROOT_PATH = /b\n"} {
+		if !strings.Contains(ini, want) {
+			t.Errorf("app.ini lacks %q", want)
+		}
 	}
 }
