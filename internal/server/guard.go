@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -78,12 +79,17 @@ func (s *Server) runCall(ctx context.Context, c toolCall) (*mcp.CallToolResult, 
 		outcome, counted = "asked_to_confirm", "confirmation_asked"
 	}
 	s.metrics.ToolCall(s.metricName(c.name), counted, time.Since(start))
-	args := []any{"tool", s.logName(c.name), "caller", c.principal, "outcome", outcome,
-		"transport", c.via.request.transport, "request_id", c.via.request.requestID, "duration_ms", time.Since(start).Milliseconds()}
-	if ref != nil { // refusals come in floods: a few lines a second per kind
-		s.sampled.info("refused: "+ref.code, "tool call", args...)
-	} else {
-		s.log.Info("tool call", args...)
+	// A call is in the access log and the audit record already: its own
+	// line is for debugging, or a refusal's (sampled: refusals come in
+	// floods, a few lines a second per kind).
+	if ref != nil || s.log.Enabled(ctx, slog.LevelDebug) {
+		args := []any{"tool", s.logName(c.name), "caller", c.principal, "outcome", outcome,
+			"transport", c.via.request.transport, "request_id", c.via.request.requestID, "duration_ms", time.Since(start).Milliseconds()}
+		if ref != nil {
+			s.sampled.info("refused: "+ref.code, "tool call", args...)
+		} else {
+			s.log.Debug("tool call", args...)
+		}
 	}
 	return res, ref
 }
