@@ -25,7 +25,13 @@ import (
 // extra holds more VAR=value settings.
 func startBinary(t *testing.T, g *testgitea.Gitea, app *testgitea.OAuthApp, extra ...string) (string, *exec.Cmd, *logTail) {
 	t.Helper()
-	bin := buildBinary(t)
+	return startBinaryAt(t, buildBinary(t), g, app, extra...)
+}
+
+// startBinaryAt is startBinary with a binary already built, for tests
+// that start several processes of it.
+func startBinaryAt(t *testing.T, bin string, g *testgitea.Gitea, app *testgitea.OAuthApp, extra ...string) (string, *exec.Cmd, *logTail) {
+	t.Helper()
 	secretFile := filepath.Join(t.TempDir(), "client-secret")
 	if err := os.WriteFile(secretFile, []byte(app.ClientSecret+"\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -217,6 +217,13 @@ func (n *nginx) route(t *testing.T, upstream string) {
 		}
 		conf = strings.Replace(conf, r[0], r[1], 1)
 	}
+	n.start(t, conf, upstream)
+}
+
+// start runs nginx with conf (an http-level file serving n.ports[0] and
+// [1]) and the control server, which proxies to control.
+func (n *nginx) start(t *testing.T, conf, control string) {
+	t.Helper()
 	userLine := ""
 	if os.Geteuid() == 0 { // else workers could not change to nobody anyway
 		if u, err := user.Current(); err == nil {
@@ -251,7 +258,7 @@ http {
         }
     }
 }
-`, n.dir, userLine, n.ports[2], upstream)
+`, n.dir, userLine, n.ports[2], control)
 	if err := os.MkdirAll(filepath.Join(n.dir, "tmp"), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -340,6 +347,14 @@ func (b ngxBearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("Authorization", "Bearer "+b.token)
 	return b.next.RoundTrip(r)
+}
+
+// CloseIdleConnections passes http.Client.CloseIdleConnections on to the
+// transport.
+func (b ngxBearer) CloseIdleConnections() {
+	if c, ok := b.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
 }
 
 // ngxCertificate writes a CA-signed certificate for 127.0.0.1 and
