@@ -404,3 +404,44 @@ func TestBinaryReloadsPolicyOnSIGHUP(t *testing.T) {
 	write("tools: {deny: [search_code, list_forks]}\n")
 	hangUp("policy reloaded")
 }
+
+// TestBinaryStopsPromptlyWithOpenStreams: SIGTERM ends the event streams
+// clients hold open (legacy SSE and a session's GET /mcp), so a graceful
+// shutdown takes moments, not the whole grace period, and exits 0.
+func TestBinaryStopsPromptlyWithOpenStreams(t *testing.T) {
+	g := needGitea(t)
+	app, err := g.App(t.Context(), toolScopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, cmd, logs := startBinary(t, g, app)
+	go func() {
+		for range logs.lines { // keep the server's stderr flowing
+		}
+	}()
+	a := &aegis{URL: base, App: app}
+	tok := a.token(t, g, testgitea.AliceName, toolScopes).AccessToken
+	sse := openSSE(t, base+"/mcp/sse", tok)
+	sse.next(t, "endpoint")
+	_, id := initSession(t, a, tok)
+	if code, _ := openStream(t, a, tok, id); code != http.StatusOK {
+		t.Fatalf("GET /mcp stream = %d", code)
+	}
+	start := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("exit after SIGTERM with open streams: %v, want status 0", err)
+		}
+		if took := time.Since(start); took > 5*time.Second {
+			t.Errorf("shutdown took %v with open streams, want moments", took)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("server still running 20 s after SIGTERM")
+	}
+}

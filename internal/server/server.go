@@ -337,6 +337,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	}
 	s.log.Info("listening", "addr", l.Addr().String(), "gitea_url", s.cfg.GiteaURL.String(),
 		"oauth_mode", s.cfg.OAuthMode, "public_base_url", s.cfg.PublicBaseURL.String(), "version", s.version)
+	srv.RegisterOnShutdown(s.endStreams) // Shutdown waits for handlers, and a stream's never ends by itself
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	select {

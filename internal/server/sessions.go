@@ -46,6 +46,28 @@ func (t *sessionTracker) begin(id string) {
 	t.live[id] = map[*heldStream]struct{}{}
 }
 
+// endAll stops every stream of every session.
+func (t *sessionTracker) endAll() {
+	t.mu.Lock()
+	var all []*heldStream
+	for _, streams := range t.live {
+		for h := range streams {
+			all = append(all, h)
+		}
+	}
+	t.mu.Unlock()
+	for _, h := range all {
+		h.stop()
+	}
+}
+
+// endStreams ends every open event stream, so that a graceful shutdown
+// need not wait for clients to hang up: they reconnect elsewhere at once.
+func (s *Server) endStreams() {
+	s.tracked.endAll()
+	s.sse.closeAll()
+}
+
 // count is how many sessions live.
 func (t *sessionTracker) count() int {
 	t.mu.Lock()

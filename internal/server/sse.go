@@ -48,6 +48,19 @@ func (ss *sseSessions) remove(s *sseSession) {
 	delete(ss.m, s.id)
 }
 
+// closeAll closes every SSE session, which ends its stream.
+func (ss *sseSessions) closeAll() {
+	ss.mu.Lock()
+	open := make([]*sseSession, 0, len(ss.m))
+	for _, s := range ss.m {
+		open = append(open, s)
+	}
+	ss.mu.Unlock()
+	for _, s := range open {
+		_ = s.Close()
+	}
+}
+
 // count is how many SSE sessions are open.
 func (ss *sseSessions) count() int {
 	ss.mu.Lock()
