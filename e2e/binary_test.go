@@ -118,18 +118,8 @@ func TestBinaryServesHealthAndStopsOnSIGTERM(t *testing.T) {
 		}
 	}
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Errorf("server exit after SIGTERM: %v, want status 0", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("server still running 20 s after SIGTERM")
+	if err := terminate(t, cmd); err != nil {
+		t.Errorf("server exit after SIGTERM: %v, want status 0", err)
 	}
 	for range logs.lines { // drain what is left
 	}
@@ -428,6 +418,18 @@ func TestBinaryStopsPromptlyWithOpenStreams(t *testing.T) {
 		t.Fatalf("GET /mcp stream = %d", code)
 	}
 	start := time.Now()
+	if err := terminate(t, cmd); err != nil {
+		t.Errorf("exit after SIGTERM with open streams: %v, want status 0", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("shutdown took %v with open streams, want moments", took)
+	}
+}
+
+// terminate sends cmd SIGTERM and returns how it exited; it fails the test
+// if cmd is still running 20 s later.
+func terminate(t *testing.T, cmd *exec.Cmd) error {
+	t.Helper()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -435,13 +437,9 @@ func TestBinaryStopsPromptlyWithOpenStreams(t *testing.T) {
 	go func() { exited <- cmd.Wait() }()
 	select {
 	case err := <-exited:
-		if err != nil {
-			t.Errorf("exit after SIGTERM with open streams: %v, want status 0", err)
-		}
-		if took := time.Since(start); took > 5*time.Second {
-			t.Errorf("shutdown took %v with open streams, want moments", took)
-		}
+		return err
 	case <-time.After(20 * time.Second):
 		t.Fatal("server still running 20 s after SIGTERM")
 	}
+	return nil
 }
