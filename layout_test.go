@@ -30,6 +30,7 @@ var allowedImports = map[string][]string{
 	"internal/logging":    nil,
 	"internal/limits":     nil,
 	"internal/metrics":    nil,
+	"internal/seal":       nil,
 	// localgitea builds, starts and provisions a real Gitea: for the demo
 	// and the tests, never the server binary.
 	"internal/localgitea": nil,

@@ -84,11 +84,23 @@ func (s *syncBuffer) String() string {
 // VAR=value settings.
 func startAegis(t *testing.T, g *testgitea.Gitea, app *testgitea.OAuthApp, extra ...string) *aegis {
 	t.Helper()
+	return startAegisOn(t, listenLoopback(t), g, app, extra...)
+}
+
+// listenLoopback listens on a free loopback port.
+func listenLoopback(t *testing.T) net.Listener {
+	t.Helper()
 	var lc net.ListenConfig
 	l, err := lc.Listen(t.Context(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return l
+}
+
+// startAegisOn is startAegis on the listener l.
+func startAegisOn(t *testing.T, l net.Listener, g *testgitea.Gitea, app *testgitea.OAuthApp, extra ...string) *aegis {
+	t.Helper()
 	base := "http://" + l.Addr().String()
 	auditLog := filepath.Join(t.TempDir(), "audit.log")
 	environ := append([]string{

@@ -122,3 +122,10 @@ func allAccessGrant(recommended []gitea.Scope, grant gitea.ScopeGrant) *Error {
 	return &Error{Status: http.StatusForbidden, Code: CodeInsufficientScope, Scopes: recommended,
 		Description: why + "; this server refuses such tokens. Grant specific scopes, e.g. \"" + gitea.JoinScopes(recommended) + "\"; " + regrant}
 }
+
+// TokenRefused is a 401 invalid_token refusal with a fixed description,
+// for verifiers other than [Verifier] (the OAuth broker's).
+func TokenRefused(desc string) *Error { return invalidToken(desc, nil) }
+
+// CannotVerify is a 503 refusal: the token cannot be checked right now.
+func CannotVerify(what string) *Error { return unavailable(what, nil) }

@@ -103,3 +103,67 @@ func (e *Endpoint) JWKS(ctx context.Context) (json.RawMessage, error) {
 	}
 	return raw, nil
 }
+
+// tokenPath and authorizePath are Gitea's OAuth2 token and authorization
+// endpoints below its root URL.
+const (
+	tokenPath     = "/login/oauth/access_token"
+	authorizePath = "/login/oauth/authorize"
+)
+
+// Tokens are what Gitea's token endpoint answers: a new access token and,
+// from Gitea, a refresh token. ExpiresIn is in seconds.
+type Tokens struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+}
+
+// AuthorizeURL is the URL of Gitea's authorization endpoint with query q,
+// where a browser signs in and approves an OAuth client.
+func (e *Endpoint) AuthorizeURL(q url.Values) string {
+	u := e.BaseURL()
+	u.Path += authorizePath
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// ExchangeCode trades an authorization code, got at redirectURI with the
+// PKCE verifier, for tokens, authenticating as the OAuth client clientID.
+// A refused code is an [*APIError] whose Status is 400 or 401.
+func (e *Endpoint) ExchangeCode(ctx context.Context, clientID, clientSecret, code, verifier, redirectURI string) (*Tokens, error) {
+	return e.token(ctx, clientID, clientSecret, url.Values{
+		"grant_type":    {"authorization_code"},
+		"code":          {code},
+		"code_verifier": {verifier},
+		"redirect_uri":  {redirectURI},
+	})
+}
+
+// RefreshTokens trades a refresh token for new tokens. A refresh token that
+// Gitea no longer honours (the user revoked the grant, or it was used
+// already) is an [*APIError] whose Status is 400 or 401.
+func (e *Endpoint) RefreshTokens(ctx context.Context, clientID, clientSecret, refreshToken string) (*Tokens, error) {
+	return e.token(ctx, clientID, clientSecret, url.Values{
+		"grant_type":    {"refresh_token"},
+		"refresh_token": {refreshToken},
+	})
+}
+
+func (e *Endpoint) token(ctx context.Context, clientID, clientSecret string, form url.Values) (*Tokens, error) {
+	var out Tokens
+	if _, err := e.send(ctx, call{
+		method: "POST",
+		op:     "POST " + tokenPath,
+		path:   tokenPath,
+		form:   form,
+		basic:  &basicAuth{user: clientID, secret: credential(clientSecret)},
+	}, &out); err != nil {
+		return nil, err
+	}
+	if out.AccessToken == "" {
+		return nil, &APIError{Op: "POST " + tokenPath, Status: http.StatusOK, kind: ErrBadResponse, cause: errors.New("no access_token in the answer")}
+	}
+	return &out, nil
+}

@@ -145,6 +145,12 @@ func FullScopeSet() ScopeSet {
 	return ScopeSet{read: all, write: all}
 }
 
+// Intersect returns the scopes both s and o grant. Either set's
+// public-only restriction holds for the result.
+func (s ScopeSet) Intersect(o ScopeSet) ScopeSet {
+	return ScopeSet{read: s.read & o.read, write: s.write & o.write, public: s.public || o.public}
+}
+
 // PublicOnly reports whether the token is limited to public resources.
 func (s ScopeSet) PublicOnly() bool { return s.public }
 

@@ -83,3 +83,24 @@ func TestIntrospectClassifies401(t *testing.T) {
 		})
 	}
 }
+
+func TestIntersect(t *testing.T) {
+	tests := []struct {
+		name string
+		a, b string
+		want string
+	}{
+		{name: "write meets read", a: "write:issue read:repository", b: "read:issue write:repository", want: "read:issue read:repository"},
+		{name: "disjoint", a: "read:issue", b: "read:user", want: ""},
+		{name: "public-only holds", a: "read:repository public-only", b: "write:repository", want: "read:repository public-only"},
+		{name: "same", a: "write:repository read:user", b: "write:repository read:user", want: "write:repository read:user"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := JoinScopes(ParseGrant(tt.a).Scopes.Intersect(ParseGrant(tt.b).Scopes).List())
+			if got != tt.want {
+				t.Errorf("Intersect(%q, %q) = %q, want %q", tt.a, tt.b, got, tt.want)
+			}
+		})
+	}
+}

@@ -39,8 +39,15 @@ type TokenSet struct {
 	ExpiresIn    int    `json:"expires_in"`
 }
 
-// CreateOAuthApp registers a new confidential OAuth app owned by the admin.
+// CreateOAuthApp registers a new confidential OAuth app owned by the admin,
+// redirecting to [RedirectURI].
 func (g *Gitea) CreateOAuthApp(ctx context.Context, name string) (*OAuthApp, error) {
+	return g.CreateOAuthAppFor(ctx, name, RedirectURI)
+}
+
+// CreateOAuthAppFor registers a new confidential OAuth app owned by the
+// admin, redirecting to redirectURIs.
+func (g *Gitea) CreateOAuthAppFor(ctx context.Context, name string, redirectURIs ...string) (*OAuthApp, error) {
 	var app struct {
 		ID           int64  `json:"id"`
 		Name         string `json:"name"`
@@ -48,7 +55,7 @@ func (g *Gitea) CreateOAuthApp(ctx context.Context, name string) (*OAuthApp, err
 		ClientSecret string `json:"client_secret"`
 	}
 	err := g.Do(ctx, Request{Method: http.MethodPost, Path: "/api/v1/user/applications/oauth2", Want: http.StatusCreated,
-		Body: map[string]any{"name": name, "redirect_uris": []string{RedirectURI}, "confidential_client": true}}, &app)
+		Body: map[string]any{"name": name, "redirect_uris": redirectURIs, "confidential_client": true}}, &app)
 	if err != nil {
 		return nil, err
 	}
@@ -79,15 +86,8 @@ func (g *Gitea) AuthorizationCode(ctx context.Context, user Account, app *OAuthA
 	if err != nil {
 		return nil, err
 	}
-	if resp.status == http.StatusOK { // the consent page: approve it
-		fields := hiddenFields(resp.body, "/login/oauth/grant")
-		if fields.Get("client_id") != app.ClientID {
-			return nil, fmt.Errorf("authorize: no consent form in the page (status %d)", resp.status)
-		}
-		fields.Set("granted", "true")
-		if resp, err = fetch(ctx, browser, http.MethodPost, g.URL+"/login/oauth/grant", fields); err != nil {
-			return nil, err
-		}
+	if resp, err = g.approve(ctx, browser, resp, app.ClientID); err != nil {
+		return nil, err
 	}
 	code, err := codeFrom(resp, state)
 	if err != nil {
@@ -100,6 +100,93 @@ func (g *Gitea) AuthorizationCode(ctx context.Context, user Account, app *OAuthA
 		"code_verifier": {verifier},
 	})
 }
+
+// approve answers Gitea's own consent page, when resp is one, with
+// "granted"; a response that is not that page is returned as it is.
+func (g *Gitea) approve(ctx context.Context, browser *http.Client, resp *page, clientID string) (*page, error) {
+	if resp.status != http.StatusOK {
+		return resp, nil
+	}
+	fields := hiddenFields(resp.body, "/login/oauth/grant")
+	if fields.Get("client_id") != clientID {
+		return nil, fmt.Errorf("authorize: no consent form in the page (status %d)", resp.status)
+	}
+	fields.Set("granted", "true")
+	return fetch(ctx, browser, http.MethodPost, g.URL+"/login/oauth/grant", fields)
+}
+
+// Browser is a user's browser signed in at Gitea: it keeps cookies and
+// follows no redirects, so a test sees every step of a sign-in.
+type Browser struct {
+	g *Gitea
+	c *http.Client
+}
+
+// Page is a response as a browser keeps it.
+type Page struct {
+	Status   int
+	Location string // the redirect target, if any
+	Header   http.Header
+	Body     string
+}
+
+// SignIn returns a browser signed in at Gitea as user.
+func (g *Gitea) SignIn(ctx context.Context, user Account) (*Browser, error) {
+	b := &Browser{g: g, c: newBrowser()}
+	if err := g.login(ctx, b.c, user); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// Get fetches target without following a redirect.
+func (b *Browser) Get(ctx context.Context, target string) (*Page, error) {
+	return b.do(ctx, http.MethodGet, target, nil, nil)
+}
+
+// Post posts form to target, with the extra headers (e.g. Origin),
+// without following a redirect.
+func (b *Browser) Post(ctx context.Context, target string, form url.Values, header http.Header) (*Page, error) {
+	return b.do(ctx, http.MethodPost, target, form, header)
+}
+
+// Follow fetches the page p redirects to, approving Gitea's own consent
+// page for clientID on the way when Gitea shows it.
+func (b *Browser) Follow(ctx context.Context, p *Page, clientID string) (*Page, error) {
+	if p.Location == "" {
+		return nil, fmt.Errorf("status %d is not a redirect", p.Status)
+	}
+	next, err := b.Get(ctx, p.Location)
+	if err != nil || !strings.HasPrefix(p.Location, b.g.URL+"/login/oauth/authorize") {
+		return next, err
+	}
+	got, err := b.g.approve(ctx, b.c, &page{status: next.Status, location: next.Location, body: next.Body}, clientID)
+	if err != nil {
+		return nil, err
+	}
+	return &Page{Status: got.status, Location: got.location, Body: got.body, Header: got.header}, nil
+}
+
+// Cookies returns the browser's cookies for target.
+func (b *Browser) Cookies(target string) []*http.Cookie {
+	u, err := url.Parse(target)
+	if err != nil {
+		return nil
+	}
+	return b.c.Jar.Cookies(u)
+}
+
+func (b *Browser) do(ctx context.Context, method, target string, form url.Values, header http.Header) (*Page, error) {
+	p, err := fetchWith(ctx, b.c, method, target, form, header)
+	if err != nil {
+		return nil, err
+	}
+	return &Page{Status: p.status, Location: p.location, Header: p.header, Body: p.body}, nil
+}
+
+// HiddenFields returns the hidden inputs of the form posting to action
+// (any form when action is empty) in an HTML page.
+func HiddenFields(page, action string) url.Values { return hiddenFields(page, action) }
 
 // Refresh exchanges a refresh token for a new token set.
 func (g *Gitea) Refresh(ctx context.Context, app *OAuthApp, refreshToken string) (*TokenSet, error) {
@@ -168,16 +255,22 @@ func codeFrom(resp *page, state string) (string, error) {
 	return q.Get("code"), nil
 }
 
-// page is what a browser keeps of a response: status, redirect target, body.
+// page is what a browser keeps of a response: status, redirect target,
+// headers, body.
 type page struct {
 	status   int
 	location string
+	header   http.Header
 	body     string
 }
 
 // fetch sends a request (a form POST when form is not nil) without
 // following redirects.
 func fetch(ctx context.Context, c *http.Client, method, target string, form url.Values) (*page, error) {
+	return fetchWith(ctx, c, method, target, form, nil)
+}
+
+func fetchWith(ctx context.Context, c *http.Client, method, target string, form url.Values, header http.Header) (*page, error) {
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
@@ -189,13 +282,16 @@ func fetch(ctx context.Context, c *http.Client, method, target string, form url.
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
 	resp, err := c.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, req.URL.Path, err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	return &page{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(b)}, err
+	return &page{status: resp.StatusCode, location: resp.Header.Get("Location"), header: resp.Header, body: string(b)}, err
 }
 
 var (
