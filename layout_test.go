@@ -18,8 +18,8 @@ const module = "github.com/aegis-gitea/aegis-gitea-mcp/"
 // packages its non-test files may import. A new package must be added here,
 // which makes the dependency direction a reviewed decision.
 var allowedImports = map[string][]string{
-	"cmd/aegis-gitea-mcp": {"internal/config", "internal/logging", "internal/server", "internal/audit"},
-	"internal/server":     {"internal/config", "internal/gitea", "internal/auth", "internal/tools", "internal/textsafe", "internal/audit", "internal/policy", "internal/limits", "internal/metrics"},
+	"cmd/aegis-gitea-mcp": {"internal/config", "internal/logging", "internal/server", "internal/audit", "internal/broker", "internal/seal", "internal/store"},
+	"internal/server":     {"internal/config", "internal/gitea", "internal/auth", "internal/tools", "internal/textsafe", "internal/audit", "internal/policy", "internal/limits", "internal/metrics", "internal/broker", "internal/clientdoc", "internal/seal", "internal/store", "internal/store/sqlstore"},
 	"internal/auth":       {"internal/gitea"},
 	"internal/tools":      {"internal/gitea", "internal/textsafe"},
 	"internal/textsafe":   nil,
@@ -31,6 +31,15 @@ var allowedImports = map[string][]string{
 	"internal/limits":     nil,
 	"internal/metrics":    nil,
 	"internal/seal":       nil,
+	"internal/clientdoc":  nil,
+	// broker is the OAuth authorization server in front of Gitea.
+	"internal/broker": {"internal/auth", "internal/gitea", "internal/limits", "internal/seal", "internal/store", "internal/clientdoc"},
+	// store is the broker's state; sqlstore keeps it in SQLite or
+	// PostgreSQL, storetest is the conformance suite both pass (imported
+	// by tests only).
+	"internal/store":           nil,
+	"internal/store/sqlstore":  {"internal/store"},
+	"internal/store/storetest": {"internal/store"},
 	// localgitea builds, starts and provisions a real Gitea: for the demo
 	// and the tests, never the server binary.
 	"internal/localgitea": nil,

@@ -12,6 +12,7 @@ import (
 // commandUsage is each command's own usage, printed once by
 // `aegis-gitea-mcp COMMAND --help` (exit 0).
 var commandUsage = map[string]string{
+	"broker": brokerUsage,
 	"serve": `Usage: aegis-gitea-mcp [serve] [--env-file FILE] [--listen HOST:PORT]
 
 Run the HTTP server (the default command). At start it checks Gitea and this

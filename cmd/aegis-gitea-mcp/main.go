@@ -10,6 +10,7 @@
 //	aegis-gitea-mcp policy check FILE
 //	aegis-gitea-mcp policy explain [--policy FILE] --tool T [--user U] [--repo O/R] [--path P]
 //	aegis-gitea-mcp healthcheck [--ready] [--url URL] [--timeout D]
+//	aegis-gitea-mcp broker generate-key | grants | revoke | rotate-key
 //	aegis-gitea-mcp version | --version
 //
 // Exit status: 0 on success, 1 on a runtime failure, 2 on bad configuration
@@ -45,6 +46,7 @@ const usage = `Usage:
   aegis-gitea-mcp policy explain --tool T [--user U] [--repo O/R] [--path P] [--policy FILE]
                                                                     print the policy's decision and the rule that made it
   aegis-gitea-mcp healthcheck [--ready] [--url URL] [--timeout D]   probe a running server's /healthz (/readyz): exit 0 healthy, 1 not
+  aegis-gitea-mcp broker generate-key|grants|revoke|rotate-key      manage the OAuth broker's state (OAUTH_BROKER=true)
   aegis-gitea-mcp version                                           print the version
 
 Configuration comes from the environment and ./.env (see .env.example).
@@ -93,6 +95,8 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return policyCommand(args, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, args, environ, stdout, stderr)
+	case "broker":
+		return brokerCommand(ctx, args, environ, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "aegis-gitea-mcp %s (%s)\n", buildVersion(), runtime.Version())
 		return exitOK

@@ -110,6 +110,8 @@ type Config struct {
 	// AllowNonLoopbackSharedToken lets the shared-token mode listen on a
 	// non-loopback address.
 	AllowNonLoopbackSharedToken bool
+	// Broker configures the OAuth broker (OAUTH_BROKER=true); nil when off.
+	Broker *Broker
 	// Limits bound what one user, one address and everyone together may use.
 	Limits Limits
 	// MetricsAddr is where /metrics is served (Prometheus text format), on
@@ -338,6 +340,7 @@ func (l *loader) build() *Config {
 	cfg.AuditFailOpen = l.oneOf("AUDIT_FAIL_MODE", "closed", "closed", "open") == "open"
 	cfg.AuditMaxBytes = int64(l.intRange("AUDIT_MAX_BYTES", 100<<20, 0, 1<<30))
 	cfg.Limits = l.limits()
+	cfg.Broker = l.broker(cfg)
 	cfg.MetricsAddr = l.metricsAddr()
 	if !cfg.OAuthMode && cfg.ListenAddr != "" && !IsLoopbackAddr(cfg.ListenAddr) && !cfg.AllowNonLoopbackSharedToken {
 		l.problem("LISTEN_ADDR", "must be a loopback address when OAUTH_MODE=false: the shared token would let anyone who reaches the server act as its owner (set ALLOW_NON_LOOPBACK_SHARED_TOKEN=true to override)")

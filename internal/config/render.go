@@ -18,6 +18,29 @@ type Setting struct {
 // Settings returns the effective configuration in a stable order, with every
 // secret shown only as set or not set.
 func (c *Config) Settings() []Setting {
+	return append(c.settings(), c.Broker.settings()...)
+}
+
+// settings of the broker, only when it is on.
+func (b *Broker) settings() []Setting {
+	if b == nil {
+		return []Setting{{"OAUTH_BROKER", "false"}}
+	}
+	return []Setting{
+		{"OAUTH_BROKER", "true"},
+		{"BROKER_ENCRYPTION_KEY", secretState(b.EncryptionKey)},
+		{"BROKER_DATABASE_URL", secretState(b.DatabaseURL)},
+		{"BROKER_DATA_DIR", b.DataDir},
+		{"BROKER_ACCESS_TOKEN_TTL_SECONDS", strconv.Itoa(int(b.AccessTTL.Seconds()))},
+		{"BROKER_REFRESH_TOKEN_TTL_SECONDS", strconv.Itoa(int(b.RefreshTTL.Seconds()))},
+		{"BROKER_REGISTRATION_TTL_SECONDS", strconv.Itoa(int(b.RegistrationTTL.Seconds()))},
+		{"BROKER_REGISTRATIONS_PER_MINUTE", strconv.Itoa(b.RegistrationsPerMinute)},
+		{"BROKER_CLIENT_METADATA_DOCUMENTS", strconv.FormatBool(b.MetadataDocuments)},
+		{"BROKER_ALLOW_PRIVATE_METADATA_URLS", strconv.FormatBool(b.AllowPrivateMetadataURLs)},
+	}
+}
+
+func (c *Config) settings() []Setting {
 	return []Setting{
 		{"GITEA_URL", urlString(c.GiteaURL)},
 		{"OAUTH_MODE", strconv.FormatBool(c.OAuthMode)},

@@ -107,7 +107,7 @@ func (e *Endpoint) JWKS(ctx context.Context) (json.RawMessage, error) {
 // tokenPath and authorizePath are Gitea's OAuth2 token and authorization
 // endpoints below its root URL.
 const (
-	tokenPath     = "/login/oauth/access_token"
+	tokenPath     = "/login/oauth/access_token" //nolint:gosec // G101: a path, not a credential
 	authorizePath = "/login/oauth/authorize"
 )
 

@@ -36,9 +36,9 @@ func keyForms(seed byte) []string {
 		hex.EncodeToString(raw),
 		strings.ToUpper(hex.EncodeToString(raw)),
 		string(raw),
-		fmt.Sprint(raw),         // [1 8 15 ...]
+		fmt.Sprintf("%v", raw),  // [1 8 15 ...]
 		fmt.Sprintf("%#v", raw), // []byte{0x1, 0x8, ...}
-		strings.Trim(fmt.Sprint(raw[:8]), "[]"),
+		strings.Trim(fmt.Sprintf("%v", raw[:8]), "[]"),
 	}
 }
 

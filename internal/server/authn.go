@@ -25,19 +25,21 @@ type authenticator interface {
 	verified(r *http.Request) bool
 }
 
-// oauthAuthenticator verifies the request's own bearer token with Gitea,
-// once Gitea is known to be a version whose introspection can be trusted.
-type oauthAuthenticator struct {
-	verifier *auth.Verifier
-	gate     *versionGate
+// bearerAuthenticator verifies the request's own bearer token, once Gitea
+// is known to be a version whose introspection can be trusted: with Gitea
+// (the Verifier, direct mode) or with the broker (its own tokens).
+type bearerAuthenticator struct {
+	verify  func(ctx context.Context, token string) (*auth.Principal, error)
+	trusted func(token string) bool
+	gate    *versionGate
 }
 
-func (a *oauthAuthenticator) verified(r *http.Request) bool {
+func (a *bearerAuthenticator) verified(r *http.Request) bool {
 	token, err := auth.BearerToken(r)
-	return err == nil && a.verifier.Trusted(token)
+	return err == nil && a.trusted(token)
 }
 
-func (a *oauthAuthenticator) authenticate(r *http.Request) (*auth.Principal, *auth.Error) {
+func (a *bearerAuthenticator) authenticate(r *http.Request) (*auth.Principal, *auth.Error) {
 	token, err := auth.BearerToken(r)
 	if err != nil {
 		return nil, asAuthError(err)
@@ -45,7 +47,7 @@ func (a *oauthAuthenticator) authenticate(r *http.Request) (*auth.Principal, *au
 	if err := a.gate.check(r.Context()); err != nil {
 		return nil, err
 	}
-	p, err := a.verifier.Verify(r.Context(), token)
+	p, err := a.verify(r.Context(), token)
 	if err != nil {
 		return nil, asAuthError(err)
 	}

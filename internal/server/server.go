@@ -19,10 +19,12 @@ import (
 
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/audit"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/auth"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/broker"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/config"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/metrics"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/policy"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/store"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/textsafe"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/tools"
 )
@@ -53,30 +55,33 @@ type Options struct {
 
 // Server is the HTTP server and the MCP server behind all its transports.
 type Server struct {
-	cfg     *config.Config
-	log     *slog.Logger
-	version string
-	gitea   *gitea.Endpoint
-	tools   *tools.Registry
-	authn   authenticator
-	gate    *versionGate    // OAuth mode only
-	shared  *auth.Principal // shared-token mode only
-	ready   *readiness
-	mcp     *mcp.Server
-	sse     *sseSessions
+	cfg      *config.Config
+	log      *slog.Logger
+	version  string
+	gitea    *gitea.Endpoint
+	tools    *tools.Registry
+	authn    authenticator
+	gate     *versionGate    // OAuth mode only
+	verifier *auth.Verifier  // OAuth mode only
+	shared   *auth.Principal // shared-token mode only
+	ready    *readiness
+	mcp      *mcp.Server
+	sse      *sseSessions
 	// toolOpts shape every tool result (budget, secret masking).
-	toolOpts tools.Options
-	areas    []tools.Area  // the toolsets this server offers
-	scopes   []gitea.Scope // what a token needs for every offered tool
-	confirm  *confirmations
-	limits   *limiter
-	sampled  *sampledLog      // lines callers can cause in bulk
-	metrics  *metrics.Metrics // nil without METRICS_ADDR
-	tracked  *sessionTracker
-	audit    *audit.Log // nil without AUDIT_LOG_PATH
-	policy   atomic.Pointer[policy.Policy]
-	hosts    []string // allowed Host names
-	origins  []string // allowed browser origins
+	toolOpts    tools.Options
+	areas       []tools.Area  // the toolsets this server offers
+	scopes      []gitea.Scope // what a token needs for every offered tool
+	confirm     *confirmations
+	limits      *limiter
+	sampled     *sampledLog      // lines callers can cause in bulk
+	metrics     *metrics.Metrics // nil without METRICS_ADDR
+	tracked     *sessionTracker
+	audit       *audit.Log // nil without AUDIT_LOG_PATH
+	policy      atomic.Pointer[policy.Policy]
+	broker      *broker.Broker // OAUTH_BROKER=true only
+	brokerStore store.Store
+	hosts       []string // allowed Host names
+	origins     []string // allowed browser origins
 }
 
 // New builds a Server from opts.
@@ -154,8 +159,15 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("server: %w", err)
 		}
 		s.gate = &versionGate{gitea: s.gitea, log: s.log}
-		s.authn = &oauthAuthenticator{verifier: v, gate: s.gate}
+		s.verifier = v
+		s.authn = &bearerAuthenticator{verify: v.Verify, trusted: v.Trusted, gate: s.gate}
 		s.ready.gate, s.ready.keys, s.ready.creds = s.gate, v, v.CheckClient
+		if cfg.Broker != nil {
+			if err := s.openBroker(now); err != nil {
+				v.Close()
+				return nil, err
+			}
+		}
 	} else {
 		s.shared = auth.NewPrincipal("shared-token", "shared-token", gitea.FullScopeSet(), cfg.GiteaToken.Reveal())
 		s.authn = &sharedTokenAuthenticator{principal: s.shared}
@@ -227,8 +239,11 @@ func (s *Server) chooseAreas() error {
 // has stopped serving.
 func (s *Server) Close() error {
 	s.sampled.flush()
-	if oa, ok := s.authn.(*oauthAuthenticator); ok {
-		oa.verifier.Close()
+	if s.verifier != nil {
+		s.verifier.Close()
+	}
+	if s.brokerStore != nil {
+		_ = s.brokerStore.Close()
 	}
 	if s.audit == nil {
 		return nil
@@ -257,6 +272,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /health", s.ready.serveHealth)
 	mux.HandleFunc("GET /{$}", s.serveRoot)
 	s.mountMetadata(mux)
+	if s.broker != nil {
+		s.broker.Mount(mux)
+	}
 	mux.Handle(pathMCP, privateAnswers(s.streamableHandler()))
 	mux.Handle(pathSSE, privateAnswers(s.sseHandler()))
 	mux.Handle("POST "+pathToolCall, privateAnswers(s.protect(s.requireAuth(pathToolCall, http.HandlerFunc(s.serveToolCall)))))
@@ -315,6 +333,9 @@ func (s *Server) identifySharedToken(ctx context.Context) error {
 // and returns nil after a clean shutdown.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	if s.cfg.PublicBaseURL.Port() == "0" { // derived from LISTEN_ADDR with port 0: name the real port
+		if s.broker != nil {
+			return errors.New("server: OAUTH_BROKER needs a fixed port in PUBLIC_BASE_URL or LISTEN_ADDR: its issuer URL is fixed at start")
+		}
 		s.cfg.PublicBaseURL.Host = l.Addr().String()
 		s.hosts, s.origins = s.allowedHostsAndOrigins()
 	}
@@ -337,6 +358,9 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	}
 	s.log.Info("listening", "addr", l.Addr().String(), "gitea_url", s.cfg.GiteaURL.String(),
 		"oauth_mode", s.cfg.OAuthMode, "public_base_url", s.cfg.PublicBaseURL.String(), "version", s.version)
+	if s.broker != nil {
+		go s.sweepBroker(ctx)
+	}
 	srv.RegisterOnShutdown(s.endStreams) // Shutdown waits for handlers, and a stream's never ends by itself
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()

@@ -53,7 +53,7 @@ func (s *Server) metadata(resource string) http.Handler {
 		publicPreflight(w, r)
 		doc := auth.ResourceMetadata{
 			Resource:               resource,
-			AuthorizationServers:   []string{s.ready.issuer()},
+			AuthorizationServers:   []string{s.authorizationServer()},
 			BearerMethodsSupported: []string{"header"},
 			ScopesSupported:        scopeStrings(s.scopes),
 			ResourceName:           "AegisGitea MCP",
@@ -69,4 +69,13 @@ func scopeStrings(scopes []gitea.Scope) []string {
 		out[i] = string(sc)
 	}
 	return out
+}
+
+// authorizationServer is the issuer clients get their tokens from: the
+// broker when it is on, else Gitea.
+func (s *Server) authorizationServer() string {
+	if s.broker != nil {
+		return s.broker.Issuer()
+	}
+	return s.ready.issuer()
 }

@@ -1,0 +1,342 @@
+package e2e
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/localgitea"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/testgitea"
+)
+
+// clientRedirect is the redirect URI of the test's MCP client. Nothing
+// listens there: the test reads the code from the redirect's Location.
+const clientRedirect = "http://127.0.0.1:1/client/callback"
+
+var brokerApps atomic.Int32
+
+// brokerServer is a server in broker mode with its own Gitea OAuth app,
+// whose redirect URI is the server's /oauth/callback (and the harness's,
+// so a test can also get a Gitea token of the same grant).
+type brokerServer struct {
+	*aegis
+	g *testgitea.Gitea
+}
+
+func startBroker(t *testing.T, extra ...string) *brokerServer {
+	t.Helper()
+	g := needGitea(t)
+	l := listenLoopback(t)
+	base := "http://" + l.Addr().String()
+	app, err := g.CreateOAuthAppFor(t.Context(), fmt.Sprintf("aegis-broker-%d", brokerApps.Add(1)), base+"/oauth/callback", localgitea.RedirectURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	env := append([]string{"OAUTH_BROKER=true", "BROKER_ENCRYPTION_KEY=" + base64.StdEncoding.EncodeToString(key),
+		"BROKER_DATA_DIR=" + t.TempDir()}, extra...)
+	return &brokerServer{aegis: startAegisOn(t, l, g, app, env...), g: g}
+}
+
+// register registers a public client by RFC 7591 and returns its id.
+func (b *brokerServer) register(t *testing.T, redirect string) string {
+	t.Helper()
+	res := do(t, "POST", b.URL+"/oauth/register", "", map[string]any{"client_name": "E2E client", "redirect_uris": []string{redirect}})
+	if res.status != http.StatusCreated {
+		t.Fatalf("register: %d %s", res.status, res.body)
+	}
+	var reg struct {
+		ClientID string `json:"client_id"`
+	}
+	res.json(t, &reg)
+	return reg.ClientID
+}
+
+// pkce is a client's PKCE pair.
+type pkce struct{ verifier, challenge string }
+
+func newPKCE() pkce {
+	v := make([]byte, 32)
+	_, _ = rand.Read(v)
+	verifier := base64.RawURLEncoding.EncodeToString(v)
+	sum := sha256.Sum256([]byte(verifier))
+	return pkce{verifier: verifier, challenge: base64.RawURLEncoding.EncodeToString(sum[:])}
+}
+
+// authorizeURL is the client's authorization request.
+func (b *brokerServer) authorizeURL(clientID string, p pkce, state string, change func(url.Values)) string {
+	q := url.Values{
+		"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {clientRedirect},
+		"code_challenge": {p.challenge}, "code_challenge_method": {"S256"}, "state": {state},
+		"resource": {b.URL + "/mcp"}, "scope": {"read:repository read:user read:issue"},
+	}
+	if change != nil {
+		change(q)
+	}
+	return b.URL + "/oauth/authorize?" + q.Encode()
+}
+
+// signIn runs a browser signed in at Gitea as user from the client's
+// authorization request to the page the broker answers after Gitea's
+// redirect back (its consent page, or the client's redirect).
+func (b *brokerServer) signIn(t *testing.T, browser *localgitea.Browser, authorize string) *localgitea.Page {
+	t.Helper()
+	p, err := browser.Get(t.Context(), authorize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Status != http.StatusFound || !strings.HasPrefix(p.Location, b.g.URL+"/login/oauth/authorize") {
+		t.Fatalf("authorize: %d to %q, want a redirect to Gitea: %s", p.Status, p.Location, p.Body)
+	}
+	if p, err = browser.Follow(t.Context(), p, b.App.ClientID); err != nil { // Gitea: sign-in known, approve
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(p.Location, b.URL+"/oauth/callback?") {
+		t.Fatalf("Gitea answered %d to %q, want a redirect to the broker's callback", p.Status, p.Location)
+	}
+	if p, err = browser.Follow(t.Context(), p, ""); err != nil { // the callback
+		t.Fatal(err)
+	}
+	return p
+}
+
+// consent shows the consent page p leads to and answers it with decision.
+func (b *brokerServer) consent(t *testing.T, browser *localgitea.Browser, p *localgitea.Page, decision string) (*localgitea.Page, *localgitea.Page) {
+	t.Helper()
+	if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location, b.URL+"/oauth/consent?") {
+		t.Fatalf("callback: %d to %q, want the consent page", p.Status, p.Location)
+	}
+	page, err := browser.Follow(t.Context(), p, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Status != http.StatusOK {
+		t.Fatalf("consent page: %d %s", page.Status, page.Body)
+	}
+	form := localgitea.HiddenFields(page.Body, "/oauth/consent")
+	form.Set("decision", decision)
+	answer, err := browser.Post(t.Context(), b.URL+"/oauth/consent", form, http.Header{"Origin": {b.URL}, "Sec-Fetch-Site": {"same-origin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return page, answer
+}
+
+// codeOf reads the code sent to the client's redirect URI, checking state
+// and iss.
+func (b *brokerServer) codeOf(t *testing.T, p *localgitea.Page, state string) string {
+	t.Helper()
+	loc, err := url.Parse(p.Location)
+	if err != nil || !strings.HasPrefix(p.Location, clientRedirect+"?") {
+		t.Fatalf("%d to %q, want the client's redirect URI", p.Status, p.Location)
+	}
+	q := loc.Query()
+	if q.Get("state") != state || q.Get("iss") != b.URL || q.Get("code") == "" {
+		t.Fatalf("redirect %v: want state %q, iss %q and a code", q, state, b.URL)
+	}
+	return q.Get("code")
+}
+
+type brokerTokens struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+	Scope        string `json:"scope"`
+	Error        string `json:"error"`
+}
+
+// tokenRequest posts form to the token endpoint.
+func (b *brokerServer) tokenRequest(t *testing.T, form url.Values) (int, brokerTokens) {
+	t.Helper()
+	resp, err := postForm(t, b.URL+"/oauth/token", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var out brokerTokens
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("token endpoint: %d, not JSON: %v", resp.StatusCode, err)
+	}
+	if resp.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("token endpoint: Cache-Control %q, want no-store", resp.Header.Get("Cache-Control"))
+	}
+	if out.AccessToken != "" {
+		b.mu.Lock()
+		b.tokens = append(b.tokens, out.AccessToken, out.RefreshToken)
+		b.mu.Unlock()
+	}
+	return resp.StatusCode, out
+}
+
+func redeem(clientID, code string, p pkce) url.Values {
+	return url.Values{"grant_type": {"authorization_code"}, "client_id": {clientID}, "code": {code},
+		"redirect_uri": {clientRedirect}, "code_verifier": {p.verifier}}
+}
+
+func refreshForm(clientID, rt string) url.Values {
+	return url.Values{"grant_type": {"refresh_token"}, "client_id": {clientID}, "refresh_token": {rt}}
+}
+
+// TestBrokerCodeFlow runs the whole broker flow on the real Gitea:
+// discovery, registration, sign-in at Gitea, this server's consent page,
+// the code exchange, tools called as the user, refresh rotation and reuse
+// detection, a remembered consent, and revocation.
+func TestBrokerCodeFlow(t *testing.T) {
+	b := startBroker(t)
+
+	var meta map[string]any
+	do(t, "GET", b.URL+"/.well-known/oauth-authorization-server", "", nil).json(t, &meta)
+	for k, want := range map[string]any{"issuer": b.URL, "authorization_endpoint": b.URL + "/oauth/authorize",
+		"token_endpoint": b.URL + "/oauth/token", "registration_endpoint": b.URL + "/oauth/register",
+		"client_id_metadata_document_supported": true, "authorization_response_iss_parameter_supported": true} {
+		if meta[k] != want {
+			t.Errorf("metadata %s = %v, want %v", k, meta[k], want)
+		}
+	}
+	if fmt.Sprint(meta["code_challenge_methods_supported"]) != "[S256]" {
+		t.Errorf("code_challenge_methods_supported = %v, want [S256]", meta["code_challenge_methods_supported"])
+	}
+	var prm struct {
+		AuthorizationServers []string `json:"authorization_servers"`
+	}
+	do(t, "GET", b.URL+"/.well-known/oauth-protected-resource/mcp", "", nil).json(t, &prm)
+	if len(prm.AuthorizationServers) != 1 || prm.AuthorizationServers[0] != b.URL {
+		t.Errorf("protected resource metadata names %v, want this server as the authorization server", prm.AuthorizationServers)
+	}
+
+	clientID := b.register(t, clientRedirect)
+	browser, err := b.g.SignIn(t.Context(), b.g.User(testgitea.AliceName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPKCE()
+	page, answer := b.consent(t, browser, b.signIn(t, browser, b.authorizeURL(clientID, p, "s1", nil)), "allow")
+	for _, want := range []string{"E2E client", testgitea.AliceName, clientRedirect, "read:repository", clientID} {
+		if !strings.Contains(page.Body, want) {
+			t.Errorf("the consent page does not show %q", want)
+		}
+	}
+	if csp := page.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || page.Header.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("the consent page may be framed: CSP %q, X-Frame-Options %q", csp, page.Header.Get("X-Frame-Options"))
+	}
+	code := b.codeOf(t, answer, "s1")
+
+	status, tok := b.tokenRequest(t, redeem(clientID, code, p))
+	if status != http.StatusOK || !strings.HasPrefix(tok.AccessToken, "aegis_at_") || tok.RefreshToken == "" || tok.TokenType != "Bearer" {
+		t.Fatalf("code exchange: %d %+v", status, tok)
+	}
+	if status, again := b.tokenRequest(t, redeem(clientID, code, p)); status != http.StatusBadRequest || again.Error != "invalid_grant" {
+		t.Errorf("the code redeemed twice: %d %q, want 400 invalid_grant", status, again.Error)
+	}
+
+	me := mustCall(t, b.aegis, tok.AccessToken, "get_me", nil)
+	if me["login"] != testgitea.AliceName {
+		t.Errorf("get_me through the broker = %v, want alice", me["login"])
+	}
+	cs := b.connect(t, "/mcp", tok.AccessToken)
+	if text, isErr := call(t, cs, "get_me", nil); isErr || !strings.Contains(text, testgitea.AliceName) {
+		t.Errorf("get_me over an MCP session: %v %s", isErr, text)
+	}
+
+	// A Gitea token is not a token of this server.
+	gtok, _, err := b.g.OAuthToken(t.Context(), testgitea.BobName, toolScopes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := b.toolCall(t, gtok.AccessToken, "get_me", nil); res.Status != http.StatusUnauthorized {
+		t.Errorf("a Gitea token in broker mode: %d, want 401", res.Status)
+	}
+
+	// Refresh rotates; the spent refresh token used again revokes everything.
+	status, next := b.tokenRequest(t, refreshForm(clientID, tok.RefreshToken))
+	if status != http.StatusOK || next.AccessToken == tok.AccessToken || next.RefreshToken == tok.RefreshToken {
+		t.Fatalf("refresh: %d %+v", status, next)
+	}
+	if got := mustCall(t, b.aegis, next.AccessToken, "get_me", nil); got["login"] != testgitea.AliceName {
+		t.Errorf("get_me with the refreshed token = %v", got["login"])
+	}
+	if status, reused := b.tokenRequest(t, refreshForm(clientID, tok.RefreshToken)); status != http.StatusBadRequest || reused.Error != "invalid_grant" {
+		t.Errorf("a spent refresh token: %d %q, want 400 invalid_grant", status, reused.Error)
+	}
+	for name, tk := range map[string]string{"first": tok.AccessToken, "refreshed": next.AccessToken} {
+		if res := b.toolCall(t, tk, "get_me", nil); res.Status != http.StatusUnauthorized {
+			t.Errorf("the %s access token after refresh-token reuse: %d, want 401", name, res.Status)
+		}
+	}
+	if status, _ := b.tokenRequest(t, refreshForm(clientID, next.RefreshToken)); status != http.StatusBadRequest {
+		t.Errorf("the refreshed refresh token after reuse: %d, want 400", status)
+	}
+
+	// The consent is remembered: a second authorization needs no page.
+	p2 := newPKCE()
+	code2 := b.codeOf(t, b.signIn(t, browser, b.authorizeURL(clientID, p2, "s2", nil)), "s2")
+	status, tok2 := b.tokenRequest(t, redeem(clientID, code2, p2))
+	if status != http.StatusOK {
+		t.Fatalf("second code exchange: %d %+v", status, tok2)
+	}
+
+	// Revocation (RFC 7009) ends the authorization.
+	resp, err := postForm(t, b.URL+"/oauth/revoke", url.Values{"client_id": {clientID}, "token": {tok2.AccessToken}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("revoke: %d", resp.StatusCode)
+	}
+	if res := b.toolCall(t, tok2.AccessToken, "get_me", nil); res.Status != http.StatusUnauthorized {
+		t.Errorf("a revoked access token: %d, want 401", res.Status)
+	}
+	if status, _ := b.tokenRequest(t, refreshForm(clientID, tok2.RefreshToken)); status != http.StatusBadRequest {
+		t.Errorf("the refresh token of a revoked authorization: %d, want 400", status)
+	}
+}
+
+// TestBrokerGiteaRevocationEndsAccess: the user removes the app at Gitea;
+// the next refresh at the broker is refused.
+func TestBrokerGiteaRevocationEndsAccess(t *testing.T) {
+	b := startBroker(t)
+	clientID := b.register(t, clientRedirect)
+	browser, err := b.g.SignIn(t.Context(), b.g.User(testgitea.BobName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPKCE()
+	_, answer := b.consent(t, browser, b.signIn(t, browser, b.authorizeURL(clientID, p, "r", nil)), "allow")
+	_, tok := b.tokenRequest(t, redeem(clientID, b.codeOf(t, answer, "r"), p))
+	if got := mustCall(t, b.aegis, tok.AccessToken, "get_me", nil); got["login"] != testgitea.BobName {
+		t.Fatalf("get_me = %v", got["login"])
+	}
+	// A token of the same grant (the broker's Gitea app, bob) names the grant to revoke.
+	same, err := b.g.AuthorizationCode(t.Context(), b.g.User(testgitea.BobName), b.App, "read:repository read:user read:issue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.mu.Lock()
+	b.tokens = append(b.tokens, same.AccessToken, same.RefreshToken)
+	b.mu.Unlock()
+	if err := b.g.RevokeGrant(t.Context(), testgitea.BobName, same.AccessToken); err != nil {
+		t.Fatal(err)
+	}
+	if status, out := b.tokenRequest(t, refreshForm(clientID, tok.RefreshToken)); status != http.StatusBadRequest || out.Error != "invalid_grant" {
+		t.Errorf("refresh after the grant was revoked at Gitea: %d %q, want 400 invalid_grant", status, out.Error)
+	}
+}
+
+func postForm(t *testing.T, target string, form url.Values) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, target, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return http.DefaultClient.Do(req)
+}

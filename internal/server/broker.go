@@ -1,0 +1,128 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/broker"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/clientdoc"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/config"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/limits"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/seal"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/store"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/store/sqlstore"
+)
+
+// brokerSweepInterval is how often expired broker rows are deleted.
+const brokerSweepInterval = 10 * time.Minute
+
+// openBroker opens the broker's key ring and store and builds the broker
+// for this server's endpoints and scopes.
+func (s *Server) openBroker(now func() time.Time) error {
+	bc := s.cfg.Broker
+	keys, err := seal.ParseKeyring(bc.EncryptionKey.Reveal())
+	if err != nil {
+		return &config.Error{Problems: []config.Problem{{Var: "BROKER_ENCRYPTION_KEY", Message: err.Error()}}}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := openBrokerStore(ctx, bc)
+	if err != nil {
+		return err
+	}
+	var docs *clientdoc.Fetcher
+	if bc.MetadataDocuments {
+		docs = clientdoc.New(clientdoc.Options{AllowPrivate: bc.AllowPrivateMetadataURLs, Now: now})
+	}
+	resources := []string{s.publicURL("")}
+	for _, p := range protectedPaths {
+		resources = append(resources, s.publicURL(p))
+	}
+	b, err := broker.New(broker.Options{
+		Store:                  st,
+		Keys:                   keys,
+		Documents:              docs,
+		Gitea:                  s.gitea,
+		GiteaClientID:          s.cfg.OAuthClientID,
+		GiteaClientSecret:      s.cfg.OAuthClientSecret.Reveal(),
+		Issuer:                 s.publicURL(""),
+		Resources:              append([]string{s.publicURL(pathMCP)}, resources...),
+		Scopes:                 s.scopes,
+		AccessTTL:              bc.AccessTTL,
+		RefreshTTL:             bc.RefreshTTL,
+		RegistrationTTL:        bc.RegistrationTTL,
+		RegistrationsPerMinute: bc.RegistrationsPerMinute,
+		ClientAddr:             func(r *http.Request) string { return limits.Key(limits.ClientAddr(r, s.cfg.Limits.TrustedProxies)) },
+		Now:                    now,
+		Logger:                 s.log.With("component", "broker"),
+	})
+	if err != nil {
+		_ = st.Close()
+		return err
+	}
+	s.broker, s.brokerStore = b, st
+	// Only the broker's own tokens: a Gitea token a client sends is refused,
+	// and calls run with the Gitea token the broker keeps for the user.
+	s.authn = &bearerAuthenticator{verify: b.Verify, trusted: b.Trusted, gate: s.gate}
+	return nil
+}
+
+// openBrokerStore opens PostgreSQL when BROKER_DATABASE_URL is set, else
+// SQLite in BROKER_DATA_DIR (created 0700).
+func openBrokerStore(ctx context.Context, bc *config.Broker) (store.Store, error) {
+	if u := bc.DatabaseURL.Reveal(); u != "" {
+		st, err := sqlstore.OpenPostgres(ctx, u, sqlstore.Options{})
+		if err != nil {
+			return nil, &config.Error{Problems: []config.Problem{{Var: "BROKER_DATABASE_URL", Message: "cannot open the database: " + err.Error()}}}
+		}
+		return st, nil
+	}
+	if err := os.MkdirAll(bc.DataDir, 0o700); err != nil {
+		return nil, &config.Error{Problems: []config.Problem{{Var: "BROKER_DATA_DIR", Message: "cannot create the directory: " + err.Error()}}}
+	}
+	st, err := sqlstore.OpenSQLite(ctx, filepath.Join(bc.DataDir, "broker.db"), sqlstore.Options{})
+	if err != nil {
+		return nil, &config.Error{Problems: []config.Problem{{Var: "BROKER_DATA_DIR", Message: "cannot open the broker database: " + err.Error()}}}
+	}
+	return st, nil
+}
+
+// sweepBroker deletes expired broker rows until ctx is done.
+func (s *Server) sweepBroker(ctx context.Context) {
+	t := time.NewTicker(brokerSweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := s.brokerStore.DeleteExpired(ctx, time.Now())
+			if err != nil {
+				s.log.Warn("cannot delete expired broker rows", "err", err)
+			} else if n > 0 {
+				s.log.Debug("expired broker rows deleted", "rows", n)
+			}
+		}
+	}
+}
+
+// OpenBrokerAdmin opens the broker's store and key ring for the command
+// line's broker subcommands; close the returned store when done. It needs
+// OAUTH_BROKER=true in cfg.
+func OpenBrokerAdmin(ctx context.Context, cfg *config.Config) (*broker.Admin, error) {
+	if cfg.Broker == nil {
+		return nil, &config.Error{Problems: []config.Problem{{Var: "OAUTH_BROKER", Message: "is not true: there is no broker state to manage"}}}
+	}
+	keys, err := seal.ParseKeyring(cfg.Broker.EncryptionKey.Reveal())
+	if err != nil {
+		return nil, &config.Error{Problems: []config.Problem{{Var: "BROKER_ENCRYPTION_KEY", Message: err.Error()}}}
+	}
+	st, err := openBrokerStore(ctx, cfg.Broker)
+	if err != nil {
+		return nil, err
+	}
+	return &broker.Admin{Store: st, Keys: keys}, nil
+}
