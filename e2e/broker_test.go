@@ -340,3 +340,46 @@ func postForm(t *testing.T, target string, form url.Values) (*http.Response, err
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return http.DefaultClient.Do(req)
 }
+
+// TestBrokerStepUp: a token consented for reading is refused a write with a
+// 403 insufficient_scope challenge naming the write scope; the client asks
+// again for it, the user sees the consent page again (the earlier consent
+// does not cover writes) and the new token writes. The Gitea grant needs no
+// change: the broker asked Gitea for every scope its tools use at the first
+// sign-in.
+func TestBrokerStepUp(t *testing.T) {
+	g := needGitea(t)
+	repo := freshRepo(t, g, testgitea.AliceName, "stepup")
+	b := startBroker(t, "WRITE_MODE=true", "WRITE_REPOSITORY_WHITELIST=alice/"+repo)
+	clientID := b.register(t, clientRedirect)
+	browser, err := b.g.SignIn(t.Context(), b.g.User(testgitea.AliceName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := newPKCE()
+	_, answer := b.consent(t, browser, b.signIn(t, browser, b.authorizeURL(clientID, read, "r", nil)), "allow")
+	_, tok := b.tokenRequest(t, redeem(clientID, b.codeOf(t, answer, "r"), read))
+	if tok.Scope != "read:issue read:repository read:user" {
+		t.Errorf("the read token's scope = %q", tok.Scope)
+	}
+	args := map[string]any{"owner": testgitea.AliceName, "repo": repo, "title": "step-up"}
+	res := b.toolCall(t, tok.AccessToken, "create_issue", args)
+	if res.Status != http.StatusForbidden || !strings.Contains(res.WWWAuthenticate, `error="insufficient_scope"`) || !strings.Contains(res.WWWAuthenticate, "write:issue") {
+		t.Fatalf("a write with the read token: %d %q, want 403 insufficient_scope naming write:issue", res.Status, res.WWWAuthenticate)
+	}
+
+	write := newPKCE()
+	page, answer := b.consent(t, browser, b.signIn(t, browser, b.authorizeURL(clientID, write, "w", func(q url.Values) {
+		q.Set("scope", "read:repository read:user write:issue")
+	})), "allow")
+	if !strings.Contains(page.Body, "(write:issue)") {
+		t.Errorf("the step-up consent page does not show write:issue")
+	}
+	_, tok2 := b.tokenRequest(t, redeem(clientID, b.codeOf(t, answer, "w"), write))
+	if tok2.Scope != "write:issue read:repository read:user" {
+		t.Errorf("the stepped-up token's scope = %q", tok2.Scope)
+	}
+	if got := mustCall(t, b.aegis, tok2.AccessToken, "create_issue", args); got["number"] == nil {
+		t.Errorf("create_issue with the stepped-up token = %v", got)
+	}
+}

@@ -103,10 +103,13 @@ func (b *Broker) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	b.setBindingCookie(w, id, browser)
 	challenge := sha256.Sum256([]byte(verifier))
 	http.Redirect(w, r, b.gitea.AuthorizeURL(url.Values{
-		"client_id":             {b.giteaID},
-		"redirect_uri":          {b.url(PathCallback)},
-		"response_type":         {"code"},
-		"scope":                 {gitea.JoinScopes(scopes)},
+		"client_id":     {b.giteaID},
+		"redirect_uri":  {b.url(PathCallback)},
+		"response_type": {"code"},
+		// Gitea keeps a grant's first scopes, and offers no API to change
+		// them: the broker asks for every scope its tools use, once, and
+		// narrows per client with its own consent.
+		"scope":                 {gitea.JoinScopes(b.scopes)},
 		"state":                 {giteaState},
 		"code_challenge":        {base64.RawURLEncoding.EncodeToString(challenge[:])},
 		"code_challenge_method": {"S256"},

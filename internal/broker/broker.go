@@ -94,6 +94,8 @@ type Options struct {
 	// ClientAddr names the address a request comes from, for the
 	// registration limit; nil means the socket peer.
 	ClientAddr func(r *http.Request) string
+	// StaticClients are registered by the operator (BROKER_CLIENTS_FILE).
+	StaticClients []StaticClient
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives the broker's events (never a token); nil means
@@ -122,6 +124,7 @@ type Broker struct {
 	verdicts     *verdicts
 	refreshes    singleflight.Group // one Gitea refresh per user at a time
 	secureCookie bool
+	static       map[string]StaticClient
 }
 
 // New returns a Broker for opts.
@@ -162,6 +165,10 @@ func New(opts Options) (*Broker, error) {
 		log:          cmp.Or(opts.Logger, slog.Default()),
 		verdicts:     newVerdicts(),
 		secureCookie: iss.Scheme == "https",
+	}
+	b.static = make(map[string]StaticClient, len(opts.StaticClients))
+	for _, c := range opts.StaticClients {
+		b.static[c.ID] = c
 	}
 	if b.clientAddr == nil {
 		b.clientAddr = func(r *http.Request) string { return limits.Key(limits.ClientAddr(r, nil)) }

@@ -44,8 +44,8 @@ func (b *Broker) serveCallback(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	held := parseScopes(up.Scopes)
-	granted := parseScopes(req.Scopes).Intersect(held)
+	req.UserID, req.Login = up.UserID, up.Login
+	granted, _ := grantable(req, up)
 	if len(granted.List()) == 0 {
 		b.finish(w, r, req, func(req store.AuthRequest) {
 			b.redirectError(w, r, req.RedirectURI, req.State, "invalid_scope",
@@ -53,9 +53,8 @@ func (b *Broker) serveCallback(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	req.UserID, req.Login, req.Scopes = up.UserID, up.Login, scopeWords(granted.List())
 	if c, err := b.store.Consent(ctx, req.UserID, req.ClientID); err == nil && covers(parseScopes(c.Scopes), granted) {
-		b.issueCode(w, r, req)
+		b.issueCode(w, r, req, granted)
 		return
 	}
 	if err := b.store.UpdateAuthRequest(ctx, req); err != nil {
@@ -147,8 +146,23 @@ func (b *Broker) finish(w http.ResponseWriter, r *http.Request, req store.AuthRe
 	then(taken)
 }
 
-// issueCode finishes req with a single-use code sent to the client.
-func (b *Broker) issueCode(w http.ResponseWriter, r *http.Request, req store.AuthRequest) {
+// grantable splits what req asks for into the scopes the user's Gitea
+// grant up holds, which a client may be given, and those it lacks: a grant
+// made before this server's scopes grew keeps its first scopes at Gitea.
+func grantable(req store.AuthRequest, up store.Upstream) (granted gitea.ScopeSet, missing []gitea.Scope) {
+	asked, held := parseScopes(req.Scopes), parseScopes(up.Scopes)
+	for _, sc := range asked.List() {
+		if !held.Has(sc) {
+			missing = append(missing, sc)
+		}
+	}
+	return asked.Intersect(held), missing
+}
+
+// issueCode finishes req with a single-use code for the scopes granted,
+// sent to the client.
+func (b *Broker) issueCode(w http.ResponseWriter, r *http.Request, req store.AuthRequest, granted gitea.ScopeSet) {
+	req.Scopes = scopeWords(granted.List())
 	code := randomToken(codePrefix)
 	b.finish(w, r, req, func(taken store.AuthRequest) {
 		err := b.store.CreateAuthCode(r.Context(), store.AuthCode{

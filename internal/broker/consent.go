@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"context"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -31,6 +32,12 @@ func (b *Broker) serveConsentPage(w http.ResponseWriter, r *http.Request) {
 		b.showClientError(w, err)
 		return
 	}
+	up, err := b.store.Upstream(r.Context(), req.UserID)
+	if err != nil {
+		b.storeFailed(w, "cannot read a Gitea grant", err)
+		return
+	}
+	granted, missing := grantable(req, up)
 	csrf := randomToken("")
 	req.ConsentHash = store.Hash(csrf)
 	if err := b.store.UpdateAuthRequest(r.Context(), req); err != nil {
@@ -48,7 +55,9 @@ func (b *Broker) serveConsentPage(w http.ResponseWriter, r *http.Request) {
 		RedirectURI: req.RedirectURI,
 		Login:       req.Login,
 		Gitea:       b.gitea.BaseURL().String(),
-		Scopes:      describeScopes(parseScopes(req.Scopes)),
+		Scopes:      describeScopes(granted),
+		Missing:     scopeWords(missing),
+		Settings:    b.gitea.BaseURL().String() + "/user/settings/applications",
 	})
 }
 
@@ -77,12 +86,12 @@ func (b *Broker) serveConsentDecision(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.PostForm.Get("decision") {
 	case "allow":
-		err := b.store.PutConsent(r.Context(), store.Consent{UserID: req.UserID, ClientID: req.ClientID, Scopes: req.Scopes, CreatedAt: b.now()})
+		granted, err := b.consent(r.Context(), req)
 		if err != nil {
 			b.storeFailed(w, "cannot store a consent", err)
 			return
 		}
-		b.issueCode(w, r, req)
+		b.issueCode(w, r, req, granted)
 	case "deny":
 		b.log.Info("client refused by the user", "user", req.Login, "client_id", req.ClientID)
 		b.finish(w, r, req, func(req store.AuthRequest) {
@@ -91,6 +100,28 @@ func (b *Broker) serveConsentDecision(w http.ResponseWriter, r *http.Request) {
 	default:
 		showError(w, http.StatusBadRequest, "Choose Allow or Deny.")
 	}
+}
+
+// consent records that the user allowed req's client the scopes the Gitea
+// grant holds of those it asked for, adding them to what the user allowed
+// it before, and returns them.
+func (b *Broker) consent(ctx context.Context, req store.AuthRequest) (gitea.ScopeSet, error) {
+	up, err := b.store.Upstream(ctx, req.UserID)
+	if err != nil {
+		return gitea.ScopeSet{}, err
+	}
+	granted, _ := grantable(req, up)
+	allowed := granted.List()
+	if before, err := b.store.Consent(ctx, req.UserID, req.ClientID); err == nil {
+		for _, sc := range parseScopes(before.Scopes).List() {
+			if !granted.Has(sc) {
+				allowed = append(allowed, sc)
+			}
+		}
+	}
+	err = b.store.PutConsent(ctx, store.Consent{UserID: req.UserID, ClientID: req.ClientID,
+		Scopes: scopeWords(parseScopes(scopeWords(allowed)).List()), CreatedAt: b.now()})
+	return granted, err
 }
 
 // sameOrigin reports whether a form post comes from this server's pages:
@@ -112,7 +143,9 @@ type consentView struct {
 	Action, Request, CSRF      string
 	ClientName, ClientID, Kind string
 	RedirectURI, Login, Gitea  string
-	Scopes                     []string
+	Scopes                     []string // what allowing gives the client
+	Missing                    []string // asked for, but not in the Gitea grant
+	Settings                   string   // Gitea's page where the user removes a grant
 }
 
 func cmpName(c store.Client) string {
@@ -171,6 +204,8 @@ var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>
 <h1>Allow <q>{{.ClientName}}</q> to use Gitea as {{.Login}}?</h1>
 <p>An application that calls itself <strong>{{.ClientName}}</strong> asks to act as you, <strong>{{.Login}}</strong>, at <code>{{.Gitea}}</code>, through this MCP server. It will be able to:</p>
 <ul>{{range .Scopes}}<li>{{.}}</li>{{end}}</ul>
+{{if .Missing}}<p class="fine">It also asked for {{range $i, $s := .Missing}}{{if $i}}, {{end}}<code>{{$s}}</code>{{end}}, which your Gitea authorization of this server does not hold: Gitea keeps an authorization's first scopes.
+To give them, remove this server's app under <a href="{{.Settings}}">Gitea → Settings → Applications</a> (Authorized OAuth2 Applications) and sign in again.</p>{{end}}
 <p class="fine">Client id: <code>{{.ClientID}}</code> ({{.Kind}})<br>
 You will be sent back to: <code>{{.RedirectURI}}</code><br>
 The name is the application's own claim: allow only if you started this from the application you expect, and the address above is its own.

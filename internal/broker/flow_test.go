@@ -48,6 +48,7 @@ func TestConsentDecision(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(t)
+			w.upstream(t, "read:repository")
 			req, cookie := w.signedIn(t, w.client(t), csrf)
 			form := url.Values{"request": {req.ID}, "csrf": {csrf}, "decision": {"allow"}}
 			r := httptest.NewRequestWithContext(context.Background(), "POST", PathConsent, nil)
@@ -85,6 +86,54 @@ func TestConsentDecision(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestConsentNarrowsToTheGiteaGrant: a client asking for more than the
+// user's Gitea grant holds is told what is missing and how to get it, and
+// is given only what the grant holds; a consent adds to the one before.
+func TestConsentNarrowsToTheGiteaGrant(t *testing.T) {
+	w := newWorld(t)
+	w.upstream(t, "read:repository", "read:user")
+	clientID := w.client(t)
+	if err := w.store.PutConsent(t.Context(), store.Consent{UserID: "42", ClientID: clientID, Scopes: []string{"read:user"}, CreatedAt: w.now}); err != nil {
+		t.Fatal(err)
+	}
+	req, cookie := w.signedIn(t, clientID, "unused")
+	req.Scopes = []string{"read:repository", "read:issue"}
+	if err := w.store.UpdateAuthRequest(t.Context(), req); err != nil {
+		t.Fatal(err)
+	}
+	page := httptest.NewRequestWithContext(context.Background(), "GET", PathConsent+"?request="+req.ID, nil)
+	page.AddCookie(cookie)
+	rec := w.serve(page)
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK || !strings.Contains(body, "(read:repository)") || strings.Contains(body, "(read:issue)") ||
+		!strings.Contains(body, "<code>read:issue</code>, which your Gitea authorization") || !strings.Contains(body, "/user/settings/applications") {
+		t.Fatalf("consent page %d: want read:repository offered and read:issue named as missing:\n%s", rec.Code, body)
+	}
+	csrf := localHidden(t, body, "csrf")
+	post := httptest.NewRequestWithContext(context.Background(), "POST", PathConsent,
+		io.NopCloser(strings.NewReader(url.Values{"request": {req.ID}, "csrf": {csrf}, "decision": {"allow"}}.Encode())))
+	post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	post.AddCookie(cookie)
+	if rec := w.serve(post); rec.Code != http.StatusSeeOther {
+		t.Fatalf("allow: %d %s", rec.Code, rec.Body)
+	}
+	c, err := w.store.Consent(t.Context(), "42", clientID)
+	if err != nil || strings.Join(c.Scopes, " ") != "read:repository read:user" {
+		t.Errorf("consent after allow = %v, %v; want the earlier read:user plus read:repository", c.Scopes, err)
+	}
+}
+
+// localHidden reads a hidden input's value from a page.
+func localHidden(t *testing.T, page, name string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(page, `name="`+name+`" value="`)
+	value, _, ok2 := strings.Cut(rest, `"`)
+	if !ok || !ok2 {
+		t.Fatalf("no hidden %s in the page", name)
+	}
+	return value
 }
 
 func TestCallbackRefusals(t *testing.T) {

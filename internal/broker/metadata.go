@@ -41,7 +41,7 @@ func (b *Broker) Metadata() Metadata {
 		ResponseModes:                 []string{"query"},
 		GrantTypes:                    []string{"authorization_code", "refresh_token"},
 		CodeChallengeMethods:          []string{"S256"},
-		TokenEndpointAuthMethods:      []string{"none"},
+		TokenEndpointAuthMethods:      b.authMethods(),
 		RevocationEndpointAuthMethods: []string{"none"},
 		ScopesSupported:               scopeWords(b.scopes),
 		ClientIDMetadataDocument:      b.docs != nil,
@@ -55,6 +55,17 @@ func (b *Broker) serveMetadata(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, b.Metadata())
+}
+
+// authMethods are the token endpoint's client authentication methods:
+// public clients, and a secret when a static client has one.
+func (b *Broker) authMethods() []string {
+	for _, c := range b.static {
+		if c.SecretSHA256 != "" {
+			return []string{"none", "client_secret_basic", "client_secret_post"}
+		}
+	}
+	return []string{"none"}
 }
 
 // scopeWords are the scopes a request names, as Gitea scopes.

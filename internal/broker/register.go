@@ -137,6 +137,9 @@ var errUnknownClient = errors.New("unknown client")
 // client returns the client with id: a registered one, or the Client ID
 // Metadata Document at the URL id.
 func (b *Broker) client(ctx context.Context, id string) (store.Client, error) {
+	if sc, ok := b.static[id]; ok {
+		return sc.client(), nil
+	}
 	if clientdoc.IsMetadataURL(id) {
 		if b.docs == nil {
 			return store.Client{}, errUnknownClient

@@ -28,6 +28,9 @@ type tokenResponse struct {
 // Clients are public: they send their client_id and no secret.
 func (b *Broker) serveToken(w http.ResponseWriter, r *http.Request) {
 	form, oerr := readForm(w, r)
+	if oerr == nil {
+		oerr = b.authenticateClient(form)
+	}
 	if oerr != nil {
 		writeOAuthError(w, oerr)
 		return
@@ -56,6 +59,7 @@ func (b *Broker) serveToken(w http.ResponseWriter, r *http.Request) {
 type tokenForm struct {
 	values   map[string]string
 	clientID string
+	secret   string // what the client presented as its secret, if anything
 }
 
 func (f tokenForm) get(k string) string { return f.values[k] }
@@ -75,12 +79,12 @@ func readForm(w http.ResponseWriter, r *http.Request) (tokenForm, *oauthError) {
 		}
 		f.values[k] = vs[0]
 	}
-	f.clientID = f.values["client_id"]
+	f.clientID, f.secret = f.values["client_id"], f.values["client_secret"]
 	if user, pass, ok := r.BasicAuth(); ok {
-		if pass != "" || (f.clientID != "" && f.clientID != user) {
-			return tokenForm{}, invalidClient("clients of this server are public: send client_id and no secret")
+		if (f.clientID != "" && f.clientID != user) || f.secret != "" {
+			return tokenForm{}, invalidClient("send the client's credentials once: HTTP Basic or the form, not both")
 		}
-		f.clientID = user
+		f.clientID, f.secret = user, pass
 	}
 	if f.clientID == "" {
 		return tokenForm{}, invalidClient("client_id is required")
@@ -198,6 +202,9 @@ func (b *Broker) issueTokens(ctx context.Context, t store.Token) (*tokenResponse
 // whether or not the token was known, as the RFC asks.
 func (b *Broker) serveRevoke(w http.ResponseWriter, r *http.Request) {
 	f, oerr := readForm(w, r)
+	if oerr == nil {
+		oerr = b.authenticateClient(f)
+	}
 	if oerr != nil {
 		writeOAuthError(w, oerr)
 		return

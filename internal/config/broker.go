@@ -31,6 +31,9 @@ type Broker struct {
 	// AllowPrivateMetadataURLs lets metadata documents live on loopback
 	// and private addresses: for tests only.
 	AllowPrivateMetadataURLs bool
+	// ClientsFile names the operator's static clients (JSON); the server
+	// reads and checks it.
+	ClientsFile string
 }
 
 // broker reads the OAUTH_BROKER settings; nil when the broker is off.
@@ -48,6 +51,7 @@ func (l *loader) broker(cfg *Config) *Broker {
 		MetadataDocuments:        l.boolean("BROKER_CLIENT_METADATA_DOCUMENTS", true),
 		AllowPrivateMetadataURLs: l.boolean("BROKER_ALLOW_PRIVATE_METADATA_URLS", false),
 	}
+	b.ClientsFile, _ = l.lookup("BROKER_CLIENTS_FILE")
 	b.DataDir, _ = l.lookup("BROKER_DATA_DIR")
 	if b.DataDir == "" {
 		b.DataDir = "data"

@@ -37,6 +37,7 @@ func (b *Broker) settings() []Setting {
 		{"BROKER_REGISTRATIONS_PER_MINUTE", strconv.Itoa(b.RegistrationsPerMinute)},
 		{"BROKER_CLIENT_METADATA_DOCUMENTS", strconv.FormatBool(b.MetadataDocuments)},
 		{"BROKER_ALLOW_PRIVATE_METADATA_URLS", strconv.FormatBool(b.AllowPrivateMetadataURLs)},
+		{"BROKER_CLIENTS_FILE", b.ClientsFile},
 	}
 }
 

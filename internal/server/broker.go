@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/x509"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,12 +21,17 @@ import (
 const brokerSweepInterval = 10 * time.Minute
 
 // openBroker opens the broker's key ring and store and builds the broker
-// for this server's endpoints and scopes.
-func (s *Server) openBroker(now func() time.Time) error {
+// for this server's endpoints and scopes; roots (nil: the system's) are
+// trusted for the Client ID Metadata Document fetches.
+func (s *Server) openBroker(now func() time.Time, roots *x509.CertPool) error {
 	bc := s.cfg.Broker
 	keys, err := seal.ParseKeyring(bc.EncryptionKey.Reveal())
 	if err != nil {
 		return &config.Error{Problems: []config.Problem{{Var: "BROKER_ENCRYPTION_KEY", Message: err.Error()}}}
+	}
+	static, err := staticClients(bc.ClientsFile)
+	if err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -35,7 +41,7 @@ func (s *Server) openBroker(now func() time.Time) error {
 	}
 	var docs *clientdoc.Fetcher
 	if bc.MetadataDocuments {
-		docs = clientdoc.New(clientdoc.Options{AllowPrivate: bc.AllowPrivateMetadataURLs, Now: now})
+		docs = clientdoc.New(clientdoc.Options{AllowPrivate: bc.AllowPrivateMetadataURLs, Now: now, RootCAs: roots})
 	}
 	resources := []string{s.publicURL("")}
 	for _, p := range protectedPaths {
@@ -55,6 +61,7 @@ func (s *Server) openBroker(now func() time.Time) error {
 		RefreshTTL:             bc.RefreshTTL,
 		RegistrationTTL:        bc.RegistrationTTL,
 		RegistrationsPerMinute: bc.RegistrationsPerMinute,
+		StaticClients:          static,
 		ClientAddr:             func(r *http.Request) string { return limits.Key(limits.ClientAddr(r, s.cfg.Limits.TrustedProxies)) },
 		Now:                    now,
 		Logger:                 s.log.With("component", "broker"),
@@ -68,6 +75,23 @@ func (s *Server) openBroker(now func() time.Time) error {
 	// and calls run with the Gitea token the broker keeps for the user.
 	s.authn = &bearerAuthenticator{verify: b.Verify, trusted: b.Trusted, gate: s.gate}
 	return nil
+}
+
+// staticClients reads BROKER_CLIENTS_FILE, when set.
+func staticClients(path string) ([]broker.StaticClient, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.Open(path) // #nosec G304 -- the operator names the file
+	if err != nil {
+		return nil, &config.Error{Problems: []config.Problem{{Var: "BROKER_CLIENTS_FILE", Message: "cannot open: " + err.Error()}}}
+	}
+	defer func() { _ = f.Close() }()
+	clients, err := broker.ParseStaticClients(f)
+	if err != nil {
+		return nil, &config.Error{Problems: []config.Problem{{Var: "BROKER_CLIENTS_FILE", Message: err.Error()}}}
+	}
+	return clients, nil
 }
 
 // openBrokerStore opens PostgreSQL when BROKER_DATABASE_URL is set, else

@@ -3,6 +3,7 @@ package server
 import (
 	"cmp"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -51,6 +52,11 @@ type Options struct {
 	Tools *tools.Registry
 	// Now is the clock for token expiry and caching; nil means time.Now.
 	Now func() time.Time
+	// ClientMetadataRootCAs are the certificate authorities the broker
+	// trusts when it fetches Client ID Metadata Documents; nil means the
+	// system's. Plumbing for tests and operators with a private CA: the
+	// end-to-end tests serve a document from an httptest TLS server.
+	ClientMetadataRootCAs *x509.CertPool
 }
 
 // Server is the HTTP server and the MCP server behind all its transports.
@@ -163,7 +169,7 @@ func New(opts Options) (*Server, error) {
 		s.authn = &bearerAuthenticator{verify: v.Verify, trusted: v.Trusted, gate: s.gate}
 		s.ready.gate, s.ready.keys, s.ready.creds = s.gate, v, v.CheckClient
 		if cfg.Broker != nil {
-			if err := s.openBroker(now); err != nil {
+			if err := s.openBroker(now, opts.ClientMetadataRootCAs); err != nil {
 				v.Close()
 				return nil, err
 			}
