@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/localgitea"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/seal"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/store/sqlstore"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/testgitea"
 )
 
@@ -27,7 +30,9 @@ var brokerApps atomic.Int32
 // so a test can also get a Gitea token of the same grant).
 type brokerServer struct {
 	*aegis
-	g *testgitea.Gitea
+	g       *testgitea.Gitea
+	key     string // BROKER_ENCRYPTION_KEY
+	dataDir string // BROKER_DATA_DIR
 }
 
 func startBroker(t *testing.T, extra ...string) *brokerServer {
@@ -39,11 +44,52 @@ func startBroker(t *testing.T, extra ...string) *brokerServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	env := append([]string{"OAUTH_BROKER=true", "BROKER_ENCRYPTION_KEY=" + base64.StdEncoding.EncodeToString(key),
-		"BROKER_DATA_DIR=" + t.TempDir()}, extra...)
-	return &brokerServer{aegis: startAegisOn(t, l, g, app, env...), g: g}
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw)
+	key, dir := base64.StdEncoding.EncodeToString(raw), t.TempDir()
+	env := append([]string{"OAUTH_BROKER=true", "BROKER_ENCRYPTION_KEY=" + key, "BROKER_DATA_DIR=" + dir}, extra...)
+	return &brokerServer{aegis: startAegisOn(t, l, g, app, env...), g: g, key: key, dataDir: dir}
+}
+
+// giteaTokens opens the broker's database with its key and returns the
+// Gitea tokens it keeps, in the clear, and registers them with the
+// harness, which fails the test if the server ever logs one.
+func (b *brokerServer) giteaTokens(t *testing.T) []string {
+	t.Helper()
+	st, err := sqlstore.OpenSQLite(t.Context(), filepath.Join(b.dataDir, "broker.db"), sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = st.Close() }()
+	keys, err := seal.ParseKeyring(b.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ups, err := st.Upstreams(t.Context())
+	if err != nil || len(ups) == 0 {
+		t.Fatalf("the broker keeps no Gitea grant: %v", err)
+	}
+	var out []string
+	for _, u := range ups {
+		for _, sealed := range []string{u.SealedAccess, u.SealedRefresh} {
+			if strings.Contains(sealed, ".eyJ") {
+				t.Errorf("a Gitea token is stored in the clear")
+			}
+		}
+		access, err := keys.Open(u.SealedAccess, "gitea-access|"+u.UserID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refresh, err := keys.Open(u.SealedRefresh, "gitea-refresh|"+u.UserID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, access, refresh)
+	}
+	b.mu.Lock()
+	b.tokens = append(b.tokens, out...)
+	b.mu.Unlock()
+	return out
 }
 
 // register registers a public client by RFC 7591 and returns its id.
@@ -233,6 +279,13 @@ func TestBrokerCodeFlow(t *testing.T) {
 	status, tok := b.tokenRequest(t, redeem(clientID, code, p))
 	if status != http.StatusOK || !strings.HasPrefix(tok.AccessToken, "aegis_at_") || tok.RefreshToken == "" || tok.TokenType != "Bearer" {
 		t.Fatalf("code exchange: %d %+v", status, tok)
+	}
+	// The Gitea tokens the broker keeps reach no page, answer or log.
+	seen := page.Body + answer.Location + fmt.Sprint(tok)
+	for _, gt := range b.giteaTokens(t) {
+		if strings.Contains(seen, gt) {
+			t.Errorf("a Gitea token reached the client or the browser")
+		}
 	}
 	if status, again := b.tokenRequest(t, redeem(clientID, code, p)); status != http.StatusBadRequest || again.Error != "invalid_grant" {
 		t.Errorf("the code redeemed twice: %d %q, want 400 invalid_grant", status, again.Error)
