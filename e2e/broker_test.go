@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/audit"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/broker"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/localgitea"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/seal"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/store/sqlstore"
@@ -351,6 +354,25 @@ func TestBrokerCodeFlow(t *testing.T) {
 	}
 	if status, _ := b.tokenRequest(t, refreshForm(clientID, tok2.RefreshToken)); status != http.StatusBadRequest {
 		t.Errorf("the refresh token of a revoked authorization: %d, want 400", status)
+	}
+
+	// Each broker event is on record, naming the user and the client.
+	logged, err := os.ReadFile(b.auditLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, reason := range []string{broker.ReasonRegistered, broker.ReasonAuthorized, broker.ReasonRefreshReused, broker.ReasonRevoked} {
+		found := false
+		for line := range strings.SplitSeq(string(logged), "\n") {
+			var e audit.Event
+			if json.Unmarshal([]byte(line), &e) == nil && e.Kind == audit.KindSecurityEvent && e.Reason == reason && e.Caller.ClientID == clientID &&
+				(reason == broker.ReasonRegistered || e.Caller.Login == testgitea.AliceName) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("the audit log has no security_event %q for the client (and alice)", reason)
+		}
 	}
 }
 

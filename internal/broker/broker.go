@@ -94,6 +94,10 @@ type Options struct {
 	// ClientAddr names the address a request comes from, for the
 	// registration limit; nil means the socket peer.
 	ClientAddr func(r *http.Request) string
+	// Audit, if set, is told of every event an auditor wants to see: a
+	// registration, an authorization, a revocation, a reused refresh token,
+	// a Gitea grant that ended. It must be quick.
+	Audit func(Event)
 	// StaticClients are registered by the operator (BROKER_CLIENTS_FILE).
 	StaticClients []StaticClient
 	// Now is the clock; nil means time.Now.
@@ -125,6 +129,30 @@ type Broker struct {
 	refreshes    singleflight.Group // one Gitea refresh per user at a time
 	secureCookie bool
 	static       map[string]StaticClient
+	audit        func(Event)
+}
+
+// Event is a broker event for the audit log. Reason is one of the Reason
+// constants; the ids say who and which client, when known.
+type Event struct {
+	Reason                  string
+	UserID, Login, ClientID string
+}
+
+// The reasons of broker events: fixed texts, safe to record.
+const (
+	ReasonRegistered    = "broker: client registered"
+	ReasonAuthorized    = "broker: client authorized by the user"
+	ReasonRefused       = "broker: client refused by the user"
+	ReasonRefreshReused = "broker: refresh token reused, authorization revoked"
+	ReasonRevoked       = "broker: client revoked its tokens"
+	ReasonGrantEnded    = "broker: Gitea grant ended, the user's tokens revoked"
+)
+
+func (b *Broker) record(e Event) {
+	if b.audit != nil {
+		b.audit(e)
+	}
 }
 
 // New returns a Broker for opts.
@@ -166,6 +194,7 @@ func New(opts Options) (*Broker, error) {
 		verdicts:     newVerdicts(),
 		secureCookie: iss.Scheme == "https",
 	}
+	b.audit = opts.Audit
 	b.static = make(map[string]StaticClient, len(opts.StaticClients))
 	for _, c := range opts.StaticClients {
 		b.static[c.ID] = c

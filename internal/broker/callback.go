@@ -175,6 +175,7 @@ func (b *Broker) issueCode(w http.ResponseWriter, r *http.Request, req store.Aut
 			return
 		}
 		b.log.Info("client authorized", "user", req.Login, "client_id", req.ClientID, "scopes", req.Scopes)
+		b.record(Event{Reason: ReasonAuthorized, UserID: req.UserID, Login: req.Login, ClientID: req.ClientID})
 		q := url.Values{"code": {code}, "iss": {b.issuer}}
 		if taken.State != "" {
 			q.Set("state", taken.State)

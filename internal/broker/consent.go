@@ -94,6 +94,7 @@ func (b *Broker) serveConsentDecision(w http.ResponseWriter, r *http.Request) {
 		b.issueCode(w, r, req, granted)
 	case "deny":
 		b.log.Info("client refused by the user", "user", req.Login, "client_id", req.ClientID)
+		b.record(Event{Reason: ReasonRefused, UserID: req.UserID, Login: req.Login, ClientID: req.ClientID})
 		b.finish(w, r, req, func(req store.AuthRequest) {
 			b.redirectError(w, r, req.RedirectURI, req.State, "access_denied", "the user did not allow this application")
 		})

@@ -70,6 +70,7 @@ func (b *Broker) serveRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b.log.Info("client registered", "client_id", c.ID, "client_name", c.Name, "redirect_uris", c.RedirectURIs)
+	b.record(Event{Reason: ReasonRegistered, ClientID: c.ID})
 	reg.ClientID, reg.ClientIDIssuedAt = c.ID, now.Unix()
 	writeJSON(w, http.StatusCreated, reg)
 }

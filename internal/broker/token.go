@@ -132,6 +132,7 @@ func (b *Broker) refresh(ctx context.Context, f tokenForm) (*tokenResponse, *oau
 	case errors.Is(err, store.ErrReused):
 		b.log.Warn("security_event: a refresh token was used twice; its authorization is revoked", "client_id", t.ClientID, "user", t.Login)
 		b.verdicts.dropFamily(t.Family)
+		b.record(Event{Reason: ReasonRefreshReused, UserID: t.UserID, Login: t.Login, ClientID: t.ClientID})
 		return nil, invalidGrant("this refresh token was used before, so every token of this authorization is revoked; sign in again")
 	case errors.Is(err, store.ErrNotFound):
 		return nil, invalidGrant("the refresh token is unknown, revoked or expired; sign in again")
@@ -229,6 +230,7 @@ func (b *Broker) serveRevoke(w http.ResponseWriter, r *http.Request) {
 		}
 		b.verdicts.dropFamily(t.Family)
 		b.log.Info("client revoked its tokens", "client_id", t.ClientID, "user", t.Login)
+		b.record(Event{Reason: ReasonRevoked, UserID: t.UserID, Login: t.Login, ClientID: t.ClientID})
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Access-Control-Allow-Origin", "*")

@@ -128,6 +128,7 @@ func (b *Broker) grantGone(ctx context.Context, userID string) error {
 	}
 	b.verdicts.dropUser(userID)
 	b.log.Info("a Gitea grant is no longer active; its tokens are revoked", "user_id", userID)
+	b.record(Event{Reason: ReasonGrantEnded, UserID: userID})
 	return errGrantGone
 }
 

@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/audit"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/broker"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/clientdoc"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/config"
@@ -62,6 +64,7 @@ func (s *Server) openBroker(now func() time.Time, roots *x509.CertPool) error {
 		RegistrationTTL:        bc.RegistrationTTL,
 		RegistrationsPerMinute: bc.RegistrationsPerMinute,
 		StaticClients:          static,
+		Audit:                  s.recordBrokerEvent,
 		ClientAddr:             func(r *http.Request) string { return limits.Key(limits.ClientAddr(r, s.cfg.Limits.TrustedProxies)) },
 		Now:                    now,
 		Logger:                 s.log.With("component", "broker"),
@@ -75,6 +78,19 @@ func (s *Server) openBroker(now func() time.Time, roots *x509.CertPool) error {
 	// and calls run with the Gitea token the broker keeps for the user.
 	s.authn = &bearerAuthenticator{verify: b.Verify, trusted: b.Trusted, gate: s.gate}
 	return nil
+}
+
+// recordBrokerEvent puts a broker event in the audit log (when there is
+// one) as a security_event naming the user and the client.
+func (s *Server) recordBrokerEvent(e broker.Event) {
+	if s.audit == nil {
+		return
+	}
+	uid, _ := strconv.ParseInt(e.UserID, 10, 64)
+	ev := audit.Event{Kind: audit.KindSecurityEvent, Reason: e.Reason, Caller: audit.Caller{UserID: uid, Login: e.Login, ClientID: e.ClientID}}
+	if _, err := s.audit.Record(ev, s.cfg.AuditFsync); err != nil {
+		s.log.Error("cannot write a broker event to the audit log", "reason", e.Reason, "err", err)
+	}
 }
 
 // staticClients reads BROKER_CLIENTS_FILE, when set.
