@@ -68,6 +68,14 @@ test-short: ## run the fast unit tests only
 conformance: ## run the MCP conformance suite against /mcp (needs npm)
 	AEGIS_CONFORMANCE=1 $(GO) test -count=1 -v -run '^TestConformance$$' ./e2e | grep -vE '^=== (RUN|PAUSE|CONT|NAME)'
 
+# The official MCP TypeScript SDK's own OAuth client (npm
+# @modelcontextprotocol/sdk, pinned with Node 22 in scripts/broker-client)
+# through the whole broker flow on a real Gitea, by DCR and by a Client ID
+# Metadata Document.
+.PHONY: broker-clients
+broker-clients: ## run the TypeScript SDK's OAuth client through the broker (needs npm)
+	AEGIS_BROKER_CLIENTS=1 $(GO) test -count=1 -v -run '^TestBrokerTypeScriptClient$$' ./e2e | grep -vE '^=== (RUN|PAUSE|CONT|NAME)'
+
 bench: ## run the benchmarks
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 

@@ -101,6 +101,13 @@ func listenLoopback(t *testing.T) net.Listener {
 // startAegisOn is startAegis on the listener l.
 func startAegisOn(t *testing.T, l net.Listener, g *testgitea.Gitea, app *testgitea.OAuthApp, extra ...string) *aegis {
 	t.Helper()
+	return startAegisWith(t, l, g, app, nil, extra...)
+}
+
+// startAegisWith is startAegisOn with the server's options changed by
+// change (nil: none) before the server is built.
+func startAegisWith(t *testing.T, l net.Listener, g *testgitea.Gitea, app *testgitea.OAuthApp, change func(*server.Options), extra ...string) *aegis {
+	t.Helper()
 	base := "http://" + l.Addr().String()
 	auditLog := filepath.Join(t.TempDir(), "audit.log")
 	environ := append([]string{
@@ -116,8 +123,12 @@ func startAegisOn(t *testing.T, l net.Listener, g *testgitea.Gitea, app *testgit
 		t.Fatalf("config: %v", err)
 	}
 	a := &aegis{URL: base, App: app, clock: &clock{}, logs: &syncBuffer{}, auditLog: cfg.AuditLog}
-	srv, err := server.New(server.Options{Config: cfg, Version: "e2e", Now: a.clock.Now,
-		Logger: slog.New(slog.NewJSONHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	opts := server.Options{Config: cfg, Version: "e2e", Now: a.clock.Now,
+		Logger: slog.New(slog.NewJSONHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	if change != nil {
+		change(&opts)
+	}
+	srv, err := server.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

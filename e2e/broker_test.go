@@ -18,6 +18,7 @@ import (
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/broker"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/localgitea"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/seal"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/server"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/store/sqlstore"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/testgitea"
 )
@@ -40,6 +41,13 @@ type brokerServer struct {
 
 func startBroker(t *testing.T, extra ...string) *brokerServer {
 	t.Helper()
+	return startBrokerWith(t, nil, extra...)
+}
+
+// startBrokerWith is startBroker with the server's options changed by
+// change (nil: none).
+func startBrokerWith(t *testing.T, change func(*server.Options), extra ...string) *brokerServer {
+	t.Helper()
 	g := needGitea(t)
 	l := listenLoopback(t)
 	base := "http://" + l.Addr().String()
@@ -51,7 +59,7 @@ func startBroker(t *testing.T, extra ...string) *brokerServer {
 	_, _ = rand.Read(raw)
 	key, dir := base64.StdEncoding.EncodeToString(raw), t.TempDir()
 	env := append([]string{"OAUTH_BROKER=true", "BROKER_ENCRYPTION_KEY=" + key, "BROKER_DATA_DIR=" + dir}, extra...)
-	return &brokerServer{aegis: startAegisOn(t, l, g, app, env...), g: g, key: key, dataDir: dir}
+	return &brokerServer{aegis: startAegisWith(t, l, g, app, change, env...), g: g, key: key, dataDir: dir}
 }
 
 // giteaTokens opens the broker's database with its key and returns the
