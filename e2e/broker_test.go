@@ -319,6 +319,11 @@ func TestBrokerCodeFlow(t *testing.T) {
 	if res := b.toolCall(t, gtok.AccessToken, "get_me", nil); res.Status != http.StatusUnauthorized {
 		t.Errorf("a Gitea token in broker mode: %d, want 401", res.Status)
 	}
+	// Nor is a broker token a token of a server in direct mode.
+	direct := startAegisFor(t, b.g, toolScopes)
+	if res := direct.toolCall(t, tok.AccessToken, "get_me", nil); res.Status != http.StatusUnauthorized {
+		t.Errorf("a broker token in direct mode: %d, want 401", res.Status)
+	}
 
 	// Refresh rotates; the spent refresh token used again revokes everything.
 	status, next := b.tokenRequest(t, refreshForm(clientID, tok.RefreshToken))

@@ -3,6 +3,7 @@ package broker
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/seal"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/store"
@@ -41,6 +42,11 @@ func TestAdminGrantsAndRevoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp, _ := w.b.issueTokens(t.Context(), store.Token{Family: "f", ClientID: clientID, UserID: "42", Login: "alice", Scopes: []string{"read:repository"}, Resource: testIssuer + "/mcp"})
+	other := store.Client{ID: "dyn_other", Kind: store.ClientDynamic, Name: "Other", RedirectURIs: []string{testRedirect}, CreatedAt: w.now, ExpiresAt: w.now.Add(time.Hour)}
+	if err := w.store.CreateClient(t.Context(), other); err != nil {
+		t.Fatal(err)
+	}
+	kept, _ := w.b.issueTokens(t.Context(), store.Token{Family: "g", ClientID: other.ID, UserID: "42", Login: "alice", Scopes: []string{"read:repository"}, Resource: testIssuer + "/mcp"})
 	admin := &Admin{Store: w.store, Keys: w.b.keys}
 	grants, err := admin.Grants(t.Context(), "alice")
 	if err != nil || len(grants) != 1 || grants[0].ClientName != "Test client" || grants[0].Login != "alice" {
@@ -54,6 +60,9 @@ func TestAdminGrantsAndRevoke(t *testing.T) {
 	}
 	if _, err := w.store.AccessToken(t.Context(), store.Hash(resp.AccessToken), w.now); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the client's access token after RevokeGrant: %v, want gone", err)
+	}
+	if _, err := w.store.AccessToken(t.Context(), store.Hash(kept.AccessToken), w.now); err != nil {
+		t.Errorf("another client's access token after RevokeGrant: %v, want kept", err)
 	}
 	if grants, _ := admin.Grants(t.Context(), ""); len(grants) != 0 {
 		t.Errorf("grants after revocation: %+v", grants)
