@@ -292,3 +292,23 @@ func TestVerifyRefuses(t *testing.T) {
 		}
 	})
 }
+
+// TestRefreshWhileGiteaIsDownKeepsTheToken: a refresh refused because Gitea
+// cannot be asked leaves the refresh token unspent, so the client's retry is
+// not taken for reuse.
+func TestRefreshWhileGiteaIsDownKeepsTheToken(t *testing.T) {
+	w := newWorld(t) // its Gitea answers nothing
+	clientID := w.client(t)
+	w.upstream(t, "read:repository")
+	resp, _ := w.b.issueTokens(t.Context(), store.Token{Family: "fam", ClientID: clientID, UserID: "42", Login: "alice",
+		Scopes: []string{"read:repository"}, Resource: testIssuer + "/mcp"})
+	form := url.Values{"grant_type": {"refresh_token"}, "client_id": {clientID}, "refresh_token": {resp.RefreshToken}}
+	for try := range 2 {
+		if rec := w.token(form); rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "retry") {
+			t.Fatalf("refresh %d with Gitea down: %d %s, want 503 asking to retry", try+1, rec.Code, rec.Body)
+		}
+	}
+	if got, err := w.store.FindToken(t.Context(), store.Hash(resp.RefreshToken), w.now); err != nil || got.Spent {
+		t.Errorf("the refresh token after refused refreshes: spent %v, %v; want unspent", got.Spent, err)
+	}
+}

@@ -94,7 +94,10 @@ func withQuery(uri string, q url.Values) string {
 }
 
 // pageHeaders are set on every HTML page the broker serves: no framing, no
-// scripts, no caching, no referrer (its URLs carry state).
+// scripts, no caching, no referrer to other origins (its URLs carry state).
+// The referrer policy is same-origin, not no-referrer: under no-referrer a
+// browser sends "Origin: null" with the consent form's post, which
+// serveConsentDecision must then refuse.
 func pageHeaders(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
@@ -102,7 +105,7 @@ func pageHeaders(w http.ResponseWriter) {
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 }
 

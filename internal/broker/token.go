@@ -127,6 +127,14 @@ func (b *Broker) refresh(ctx context.Context, f tokenForm) (*tokenResponse, *oau
 	if !strings.HasPrefix(rt, refreshPrefix) {
 		return nil, invalidRequest("refresh_token is required")
 	}
+	// The Gitea grant is checked before the refresh token is spent, so a
+	// client that is told to retry (Gitea unreachable) can.
+	// A spent one goes straight to reuse detection.
+	if known, err := b.store.FindToken(ctx, store.Hash(rt), b.now()); err == nil && !known.Spent {
+		if _, _, err := b.upstream(ctx, known.UserID, true); err != nil {
+			return nil, b.upstreamRefusal(ctx, known, err)
+		}
+	}
 	t, err := b.store.UseRefreshToken(ctx, store.Hash(rt), b.now())
 	switch {
 	case errors.Is(err, store.ErrReused):
@@ -152,9 +160,6 @@ func (b *Broker) refresh(ctx context.Context, f tokenForm) (*tokenResponse, *oau
 			return nil, &oauthError{status: http.StatusBadRequest, code: "invalid_scope", description: "a refresh can only keep or narrow the scopes granted"}
 		}
 		t.Scopes = scopeWords(asked)
-	}
-	if _, _, err := b.upstream(ctx, t.UserID, true); err != nil {
-		return nil, b.upstreamRefusal(ctx, t, err)
 	}
 	return b.issueTokens(ctx, t)
 }

@@ -86,6 +86,13 @@ func (b *Broker) upstream(ctx context.Context, userID string, check bool) (store
 	return fresh.up, fresh.access, nil
 }
 
+// How often, and how far apart, a refused Gitea refresh reads the user's
+// grant again before taking it for gone.
+const (
+	refreshRereads   = 4
+	refreshRereadGap = 500 * time.Millisecond
+)
+
 type refreshed struct {
 	up     store.Upstream
 	access string
@@ -104,9 +111,18 @@ func (b *Broker) refreshUpstream(ctx context.Context, up store.Upstream) (refres
 	tokens, err := b.gitea.RefreshTokens(ctx, b.giteaID, b.giteaSecret, rt)
 	var apiErr *gitea.APIError
 	if errors.As(err, &apiErr) && (apiErr.Status == http.StatusBadRequest || apiErr.Status == http.StatusUnauthorized) {
-		if again, aerr := b.store.Upstream(ctx, up.UserID); aerr == nil && again.UpdatedAt.After(up.UpdatedAt) {
-			access, err := b.keys.Open(again.SealedAccess, accessContext(up.UserID))
-			return refreshed{again, access}, err
+		// Gitea may refuse a refresh token another replica spent a moment
+		// ago (INVALIDATE_REFRESH_TOKENS): give its new tokens time to land.
+		for try := 0; try < refreshRereads; try++ {
+			if again, aerr := b.store.Upstream(ctx, up.UserID); aerr == nil && again.UpdatedAt.After(up.UpdatedAt) {
+				access, err := b.keys.Open(again.SealedAccess, accessContext(up.UserID))
+				return refreshed{again, access}, err
+			}
+			select {
+			case <-ctx.Done():
+				return refreshed{}, ctx.Err()
+			case <-time.After(refreshRereadGap):
+			}
 		}
 		return refreshed{}, b.grantGone(ctx, up.UserID)
 	}

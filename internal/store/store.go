@@ -126,6 +126,8 @@ type Token struct {
 	Scopes    []string
 	Resource  string
 	ExpiresAt time.Time
+	// Spent is set by FindToken on a refresh token already used once.
+	Spent bool
 }
 
 // Store keeps the broker's state. Implementations are safe for concurrent

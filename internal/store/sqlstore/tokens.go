@@ -186,8 +186,10 @@ func (u usedScanner) Scan(dest ...any) error {
 // FindToken returns the access or refresh token with hash, used or not;
 // [store.ErrNotFound] if none, revoked or expired at now.
 func (s *Store) FindToken(ctx context.Context, hash string, now time.Time) (store.Token, error) {
-	return get(ctx, s, "find token", scanToken,
-		"SELECT "+tokenColumns+" FROM tokens WHERE hash = $1 AND expires_at > $2", hash, instant(now))
+	found, err := get(ctx, s, "find token", scanUsedToken,
+		"SELECT "+tokenColumns+", used FROM tokens WHERE hash = $1 AND expires_at > $2", hash, instant(now))
+	found.token.Spent = found.used
+	return found.token, err
 }
 
 // RevokeFamily removes every token of a family; no error if none.
