@@ -129,11 +129,15 @@ func (b *Broker) consent(ctx context.Context, req store.AuthRequest) (gitea.Scop
 // its Origin, when sent, is the issuer's, and Fetch metadata, when sent,
 // says same-origin.
 func (b *Broker) sameOrigin(r *http.Request) bool {
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" {
+	site := r.Header.Get("Sec-Fetch-Site")
+	if site != "" && site != "same-origin" {
 		return false
 	}
 	origin := r.Header.Get("Origin")
-	if origin == "" {
+	// A browser whose referrer setting is stricter than the page's sends
+	// Origin: null on the page's own form; its fetch metadata still says
+	// same-origin (an opaque origin, e.g. a sandboxed frame, is cross-site).
+	if origin == "" || (origin == "null" && site == "same-origin") {
 		return true
 	}
 	iss, err := url.Parse(b.issuer)

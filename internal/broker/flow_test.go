@@ -38,6 +38,15 @@ func TestConsentDecision(t *testing.T) {
 	}{
 		{name: "another site's form", change: func(r *http.Request, _ url.Values) { r.Header.Set("Origin", "https://evil.example") }, status: http.StatusForbidden},
 		{name: "cross-site fetch", change: func(r *http.Request, _ url.Values) { r.Header.Set("Sec-Fetch-Site", "cross-site") }, status: http.StatusForbidden},
+		{name: "opaque origin", change: func(r *http.Request, _ url.Values) { r.Header.Set("Origin", "null") }, status: http.StatusForbidden},
+		{name: "opaque origin, cross-site", change: func(r *http.Request, _ url.Values) {
+			r.Header.Set("Origin", "null")
+			r.Header.Set("Sec-Fetch-Site", "cross-site")
+		}, status: http.StatusForbidden},
+		{name: "null origin of the page itself", change: func(r *http.Request, _ url.Values) {
+			r.Header.Set("Origin", "null")
+			r.Header.Set("Sec-Fetch-Site", "same-origin")
+		}, status: http.StatusSeeOther},
 		{name: "another browser", change: func(r *http.Request, _ url.Values) { r.Header.Del("Cookie") }, status: http.StatusForbidden},
 		{name: "wrong csrf", change: func(_ *http.Request, f url.Values) { f.Set("csrf", "guessed") }, status: http.StatusForbidden},
 		{name: "no csrf", change: func(_ *http.Request, f url.Values) { f.Del("csrf") }, status: http.StatusForbidden},
