@@ -44,7 +44,7 @@ var allowedImports = map[string][]string{
 	// and the tests, never the server binary.
 	"internal/localgitea": nil,
 	"internal/testgitea":  {"internal/localgitea"}, // test support; nothing in the product imports it
-	"internal/testpg":     nil,                     // test support: a throwaway PostgreSQL; nothing in the product imports it
+	"internal/testpg":     {"internal/localgitea"}, // test support: a throwaway PostgreSQL; nothing in the product imports it
 	"internal/demo":       {"internal/localgitea", "internal/config", "internal/logging", "internal/server"},
 	"cmd/aegis-demo":      {"internal/demo"},
 	// The end-to-end benchmark starts Gitea and the server binary as

@@ -98,7 +98,7 @@ func (g *Gitea) start(ctx context.Context, opts Options) error {
 	port := opts.Port
 	if port == 0 || !PortFree(ctx, port) {
 		var err error
-		if port, err = freePort(ctx); err != nil {
+		if port, err = FreePort(ctx); err != nil {
 			return err
 		}
 	}
@@ -273,9 +273,10 @@ func PortFree(ctx context.Context, port int) bool {
 	return true
 }
 
-// freePort asks the kernel for a free loopback port. Gitea binds it a
-// moment later; a collision in between makes Start fail loudly, not flake silently.
-func freePort(ctx context.Context) (int, error) {
+// FreePort asks the kernel for a free loopback port. The caller's server
+// binds it a moment later; a collision in between makes its start fail
+// loudly, not flake silently.
+func FreePort(ctx context.Context) (int, error) {
 	var lc net.ListenConfig
 	l, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {

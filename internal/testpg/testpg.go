@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +17,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/localgitea"
 )
 
 // RequireEnv, set to 1 (as CI does), makes [Need] and [Shared] fail a test
@@ -108,7 +109,7 @@ func Start(ctx context.Context, dir string) (*Server, error) {
 	if out, err := initdb.CombinedOutput(); err != nil {
 		return fail(fmt.Errorf("initdb: %w\n%s", err, out))
 	}
-	if s.port, err = freePort(ctx); err != nil {
+	if s.port, err = localgitea.FreePort(ctx); err != nil {
 		return fail(err)
 	}
 	log, err := os.Create(s.LogFile())
@@ -139,17 +140,6 @@ func Start(ctx context.Context, dir string) (*Server, error) {
 		return fail(fmt.Errorf("%w\n%s", err, logged))
 	}
 	return s, nil
-}
-
-// freePort is a TCP port on 127.0.0.1 nobody listens on just now.
-func freePort(ctx context.Context) (int, error) {
-	var lc net.ListenConfig
-	l, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // waitReady waits until the server takes connections, and keeps one pool
