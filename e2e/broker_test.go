@@ -471,3 +471,22 @@ func TestBrokerStepUp(t *testing.T) {
 		t.Errorf("create_issue with the stepped-up token = %v", got)
 	}
 }
+
+// TestBrokerEndpointsAreLimitedPerAddress: the broker's endpoints share the
+// per-address request limit of the MCP endpoints.
+func TestBrokerEndpointsAreLimitedPerAddress(t *testing.T) {
+	b := startBroker(t, "RATE_LIMIT_PER_IP_PER_SECOND=3")
+	limited := 0
+	for range 8 {
+		res := do(t, "POST", b.URL+"/oauth/token", "", map[string]any{})
+		if res.status == http.StatusTooManyRequests {
+			limited++
+			if res.header.Get("Retry-After") == "" {
+				t.Error("a 429 without Retry-After")
+			}
+		}
+	}
+	if limited == 0 {
+		t.Error("8 token requests at once from one address at 3 a second: none refused")
+	}
+}

@@ -210,22 +210,30 @@ func New(opts Options) (*Broker, error) {
 func (b *Broker) Issuer() string { return b.issuer }
 
 // Mount registers the broker's endpoints on mux.
-func (b *Broker) Mount(mux *http.ServeMux) {
-	meta := http.HandlerFunc(b.serveMetadata)
-	for _, p := range []string{PathMetadata, PathOpenIDConfig} {
-		mux.Handle("GET "+p, meta)
-		mux.Handle("OPTIONS "+p, meta)
+// Each handler is wrapped by wrap first (nil: none): the server's
+// per-address request limit.
+func (b *Broker) Mount(mux *http.ServeMux, wrap func(http.Handler) http.Handler) {
+	handle := func(pattern string, h http.HandlerFunc) {
+		if wrap != nil {
+			mux.Handle(pattern, wrap(h))
+			return
+		}
+		mux.Handle(pattern, h)
 	}
-	mux.HandleFunc("POST "+PathRegister, b.serveRegister)
-	mux.HandleFunc("OPTIONS "+PathRegister, b.servePreflight)
-	mux.HandleFunc("GET "+PathAuthorize, b.serveAuthorize)
-	mux.HandleFunc("GET "+PathCallback, b.serveCallback)
-	mux.HandleFunc("GET "+PathConsent, b.serveConsentPage)
-	mux.HandleFunc("POST "+PathConsent, b.serveConsentDecision)
-	mux.HandleFunc("POST "+PathToken, b.serveToken)
-	mux.HandleFunc("OPTIONS "+PathToken, b.servePreflight)
-	mux.HandleFunc("POST "+PathRevoke, b.serveRevoke)
-	mux.HandleFunc("OPTIONS "+PathRevoke, b.servePreflight)
+	for _, p := range []string{PathMetadata, PathOpenIDConfig} {
+		handle("GET "+p, b.serveMetadata)
+		handle("OPTIONS "+p, b.serveMetadata)
+	}
+	handle("POST "+PathRegister, b.serveRegister)
+	handle("OPTIONS "+PathRegister, b.servePreflight)
+	handle("GET "+PathAuthorize, b.serveAuthorize)
+	handle("GET "+PathCallback, b.serveCallback)
+	handle("GET "+PathConsent, b.serveConsentPage)
+	handle("POST "+PathConsent, b.serveConsentDecision)
+	handle("POST "+PathToken, b.serveToken)
+	handle("OPTIONS "+PathToken, b.servePreflight)
+	handle("POST "+PathRevoke, b.serveRevoke)
+	handle("OPTIONS "+PathRevoke, b.servePreflight)
 }
 
 func (b *Broker) url(path string) string { return b.issuer + path }

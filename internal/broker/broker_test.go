@@ -63,7 +63,7 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	w.mux = http.NewServeMux()
-	w.b.Mount(w.mux)
+	w.b.Mount(w.mux, nil)
 	return w
 }
 

@@ -127,6 +127,16 @@ func (s *Server) requireAuth(path string, next http.Handler) http.Handler {
 	})
 }
 
+// requestsPerAddress spends one of the address key's requests this
+// second (RATE_LIMIT_PER_IP_PER_SECOND), or refuses.
+func (s *Server) requestsPerAddress(key string) *refusal {
+	if ok, wait := s.limits.requests.Allow(key); !ok {
+		return rateLimited("rate_limited", wait,
+			fmt.Sprintf("your address has sent more than %d requests a second, this server's limit (RATE_LIMIT_PER_IP_PER_SECOND)", s.cfg.Limits.RequestsPerSecond))
+	}
+	return nil
+}
+
 // clientAddrKey holds a request's client address (netip.Addr), as
 // TRUSTED_PROXIES let it be named.
 type clientAddrKey struct{}
@@ -138,9 +148,8 @@ type clientAddrKey struct{}
 // already verified and holds in its cache: the shut-out stops guessing,
 // not the users behind a shared address.
 func (s *Server) admitAddress(r *http.Request, key string) *refusal {
-	if ok, wait := s.limits.requests.Allow(key); !ok {
-		return rateLimited("rate_limited", wait,
-			fmt.Sprintf("your address has sent more than %d requests a second, this server's limit (RATE_LIMIT_PER_IP_PER_SECOND)", s.cfg.Limits.RequestsPerSecond))
+	if ref := s.requestsPerAddress(key); ref != nil {
+		return ref
 	}
 	if out, wait := s.limits.authFailures.Exhausted(key); out && presentsCredential(r) && !s.authn.verified(r) {
 		return rateLimited("too_many_auth_failures", wait,

@@ -80,6 +80,18 @@ func (s *Server) openBroker(now func() time.Time, roots *x509.CertPool) error {
 	return nil
 }
 
+// addressLimited applies the per-address request limit
+// (RATE_LIMIT_PER_IP_PER_SECOND) of the MCP endpoints to a broker endpoint.
+func (s *Server) addressLimited(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ref := s.requestsPerAddress(limits.Key(limits.ClientAddr(r, s.cfg.Limits.TrustedProxies))); ref != nil {
+			writeLimited(w, ref)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // recordBrokerEvent puts a broker event in the audit log (when there is
 // one) as a security_event naming the user and the client.
 func (s *Server) recordBrokerEvent(e broker.Event) {

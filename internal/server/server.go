@@ -279,7 +279,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", s.serveRoot)
 	s.mountMetadata(mux)
 	if s.broker != nil {
-		s.broker.Mount(mux)
+		s.broker.Mount(mux, s.addressLimited)
 	}
 	mux.Handle(pathMCP, privateAnswers(s.streamableHandler()))
 	mux.Handle(pathSSE, privateAnswers(s.sseHandler()))
