@@ -455,6 +455,9 @@ func TestBrokerStepUp(t *testing.T) {
 	if res.Status != http.StatusForbidden || !strings.Contains(res.WWWAuthenticate, `error="insufficient_scope"`) || !strings.Contains(res.WWWAuthenticate, "write:issue") {
 		t.Fatalf("a write with the read token: %d %q, want 403 insufficient_scope naming write:issue", res.Status, res.WWWAuthenticate)
 	}
+	if !strings.Contains(res.WWWAuthenticate, "authorize again through this server") || strings.Contains(res.WWWAuthenticate, "revoke") {
+		t.Errorf("the broker's 403 should send the client back here, not to Gitea's settings: %q", res.WWWAuthenticate)
+	}
 
 	write := newPKCE()
 	page, answer := b.consent(t, browser, b.signIn(t, browser, b.authorizeURL(clientID, write, "w", func(q url.Values) {

@@ -82,6 +82,14 @@ func InsufficientScope(missing, request []gitea.Scope) *Error {
 		Description: "the token lacks the Gitea scope " + gitea.JoinScopes(missing) + " this needs; " + regrant}
 }
 
+// InsufficientScopeHere is [InsufficientScope] for a token this server
+// issued itself (the OAuth broker): the client authorizes again here, and
+// the Gitea grant is left alone.
+func InsufficientScopeHere(missing, request []gitea.Scope) *Error {
+	return &Error{Status: http.StatusForbidden, Code: CodeInsufficientScope, Scopes: request,
+		Description: "the token lacks the Gitea scope " + gitea.JoinScopes(missing) + " this needs; authorize again through this server, asking for the scopes of this challenge"}
+}
+
 // regrant tells a user how to get a token with other scopes: Gitea keeps a
 // grant's scope from the first consent, so the old grant must go first.
 const regrant = "to re-grant, revoke this app's grant in Gitea (Settings > Applications > Authorized OAuth2 Applications), then reconnect and approve the needed scopes"

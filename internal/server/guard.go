@@ -319,6 +319,9 @@ func (s *Server) insufficientScope(p *auth.Principal, t *tools.Tool) *auth.Error
 		}
 	}
 	held := slices.DeleteFunc(p.Scopes.List(), func(sc gitea.Scope) bool { return slices.Contains(missing, sc.WriteScope()) })
+	if s.broker != nil {
+		return auth.InsufficientScopeHere(missing, append(held, missing...))
+	}
 	return auth.InsufficientScope(missing, append(held, missing...))
 }
 

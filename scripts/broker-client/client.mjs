@@ -4,7 +4,9 @@
 // Document when CLIENT_METADATA_URL is set), PKCE, the resource indicator,
 // the code exchange and the refresh are the SDK's code (auth(),
 // StreamableHTTPClientTransport with an authProvider); this file only
-// keeps state in memory and stands in for the browser.
+// keeps state in memory and stands in for the browser, and in the step-up
+// mode calls auth() itself where SDK 1.32.2 does not get there alone (see
+// stepUp).
 //
 // The browser cannot run here: redirectToAuthorization prints one line
 //   {"authorize": "<authorization URL>"}
@@ -23,19 +25,28 @@
 //   CLIENT_NAME          client_name for DCR (default "aegis e2e: TypeScript SDK client")
 //   TOKEN_FILE           if set, the tokens this client held are written there
 //                        (0600) when it ends, so a test can look for them in logs
+//   STEP_UP_REPO         owner/repo: the step-up mode (stepUp below) instead of the
+//                        whole flow: authorize for reading only, call create_issue
+//                        there, step up to the scope of the 403 insufficient_scope
+//                        challenge (a second authorization, so a second
+//                        {"authorize": ...} line), and create the issue
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { auth, extractWWWAuthenticateParams, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 
 const mcpURL = required('MCP_URL');
 const redirectURL = process.env.REDIRECT_URL || 'http://127.0.0.1:1/callback';
 const metadataURL = process.env.CLIENT_METADATA_URL || undefined;
 const clientName = process.env.CLIENT_NAME || 'aegis e2e: TypeScript SDK client';
 const tokenFile = process.env.TOKEN_FILE || '';
+const stepUpRepo = process.env.STEP_UP_REPO || '';
+
+// readScopes is what the step-up mode's first authorization asks for.
+const readScopes = 'read:repository read:user read:issue';
 
 const sdkVersion = JSON.parse(readFileSync(new URL('./node_modules/@modelcontextprotocol/sdk/package.json', import.meta.url), 'utf8')).version;
 
@@ -137,6 +148,7 @@ class InMemoryProvider {
   async redirectToAuthorization(url) {
     this.redirects++;
     const q = url.searchParams;
+    this.requestedScope = q.get('scope');
     emit({
       event: 'authorization_request',
       endpoint: url.origin + url.pathname,
@@ -203,9 +215,11 @@ class InMemoryProvider {
 }
 
 // traced is the fetch the SDK gets: it records each request it makes to
-// the server (method, path, the token grant type; never headers, bodies
-// or queries, which hold credentials).
+// the server (method, path, the token grant type, the WWW-Authenticate
+// challenge of a 401 or 403; never other headers, bodies or queries, which
+// hold credentials).
 const requests = [];
+const lastChallenge = {}; // status -> the last WWW-Authenticate answered with it
 async function traced(input, init) {
   const u = new URL(input instanceof Request ? input.url : String(input));
   const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
@@ -214,6 +228,13 @@ async function traced(input, init) {
   const res = await fetch(input, init);
   const r = { method, path: u.pathname, status: res.status };
   if (grant) r.grant_type = grant;
+  // A refusal's challenge (RFC 6750 §3: error, scope, resource_metadata)
+  // holds no credential.
+  const challenge = res.headers.get('www-authenticate');
+  if (challenge && (res.status === 401 || res.status === 403)) {
+    r.www_authenticate = challenge;
+    lastChallenge[res.status] = challenge;
+  }
   requests.push(r);
   emit({ event: 'http', ...r });
   return res;
@@ -224,7 +245,11 @@ const newTransport = () => new StreamableHTTPClientTransport(new URL(mcpURL), { 
 const newClient = () => new Client({ name: 'aegis-broker-e2e', version: sdkVersion });
 
 async function main() {
-  emit({ event: 'start', sdk: sdkVersion, node: process.versions.node, mcp_url: mcpURL, mode: metadataURL ? 'cimd' : 'dcr' });
+  emit({ event: 'start', sdk: sdkVersion, node: process.versions.node, mcp_url: mcpURL, mode: metadataURL ? 'cimd' : 'dcr', step_up: !!stepUpRepo });
+  if (stepUpRepo) {
+    await stepUp();
+    return;
+  }
 
   // 1. Connect without a token: 401, and the SDK's auth() discovers,
   //    registers and sends the user to the authorization endpoint.
@@ -236,25 +261,8 @@ async function main() {
   } catch (e) {
     if (!(e instanceof UnauthorizedError)) throw e;
   }
-  if (!provider.callback) throw new Error('the SDK did not ask for an authorization');
-
-  // 2. The browser came back: check state (CSRF) and iss (RFC 9207, the
-  //    metadata says the server sends it), then the SDK exchanges the code.
-  const cb = provider.callback;
-  if (cb.origin + cb.pathname !== new URL(redirectURL).href) throw new Error('the browser was not sent back to the redirect URI');
-  if (cb.searchParams.get('error')) {
-    throw new Error(`authorization refused: ${cb.searchParams.get('error')}: ${cb.searchParams.get('error_description')}`);
-  }
-  const issuer = provider.discoveryState()?.authorizationServerMetadata?.issuer;
-  const callback = {
-    event: 'callback',
-    state_ok: cb.searchParams.get('state') === provider._state,
-    iss_ok: !!issuer && cb.searchParams.get('iss') === issuer,
-    has_code: !!cb.searchParams.get('code')
-  };
-  emit(callback);
-  if (!callback.state_ok || !callback.iss_ok || !callback.has_code) throw new Error('the authorization response does not match the request');
-  await firstTransport.finishAuth(cb.searchParams.get('code'));
+  // 2. The browser came back; the SDK exchanges the code.
+  await firstTransport.finishAuth(takeCallback());
   const firstTokens = provider.tokens();
   await first.close().catch(() => {});
 
@@ -327,6 +335,170 @@ async function main() {
   });
 
   await client.close().catch(() => {});
+}
+
+// takeCallback checks the authorization response the browser brought back
+// (state against CSRF, and iss: RFC 9207, the metadata says the server
+// sends it) and returns its code.
+function takeCallback() {
+  const cb = provider.callback;
+  provider.callback = undefined;
+  if (!cb) throw new Error('the SDK did not ask for an authorization');
+  if (cb.origin + cb.pathname !== new URL(redirectURL).href) throw new Error('the browser was not sent back to the redirect URI');
+  if (cb.searchParams.get('error')) {
+    throw new Error(`authorization refused: ${cb.searchParams.get('error')}: ${cb.searchParams.get('error_description')}`);
+  }
+  const issuer = provider.discoveryState()?.authorizationServerMetadata?.issuer;
+  const callback = {
+    event: 'callback',
+    state_ok: cb.searchParams.get('state') === provider._state,
+    iss_ok: !!issuer && cb.searchParams.get('iss') === issuer,
+    has_code: !!cb.searchParams.get('code')
+  };
+  emit(callback);
+  if (!callback.state_ok || !callback.iss_ok || !callback.has_code) throw new Error('the authorization response does not match the request');
+  return cb.searchParams.get('code');
+}
+
+// stepUp: read first, write later (the MCP spec's step-up authorization
+// flow, 2025-11-25, "Scope Challenge Handling").
+//
+// How SDK 1.32.2 picks a scope: auth() asks for the scope it is given (the
+// transports pass the scope of the last 401 or 403 challenge), else the
+// protected resource metadata's scopes_supported, else
+// clientMetadata.scope (client/auth.js authInternal, SEP-835). This server
+// names every scope its tools use in both, the write scopes too in write
+// mode, so the SDK's own 401 handling asks for write:issue at once and
+// clientMetadata.scope would never be read. A client that wants to read
+// first calls auth() itself with the narrower scope, as here.
+//
+// Does the SDK step up by itself? StreamableHTTPClientTransport.send()
+// handles a 403 with error="insufficient_scope": it takes the challenge's
+// scope and calls auth() with it, and retries the request once. But
+// auth() refreshes first whenever it holds a refresh token, and a refresh
+// cannot widen a grant (RFC 6749 §6; the SDK sends no scope with it
+// anyway): it gets the same read-only token, the retry is refused with the
+// same challenge, and send() gives up ("Server returned 403 after trying
+// upscoping"), never asking the user (typescript-sdk issue #2255). So,
+// after letting the SDK try, this client steps up through auth() itself:
+// it reads the scope from the 403's WWW-Authenticate (the SDK's
+// extractWWWAuthenticateParams), drops the tokens it holds
+// (invalidateCredentials('tokens'), as the SDK does itself on
+// invalid_grant), so auth() goes to the authorization endpoint with that
+// scope instead of refreshing, exchanges the new code and calls again.
+// Should the SDK ask for the authorization itself (a later version), that
+// is taken instead: the event step_up says which way it went.
+async function stepUp() {
+  const [owner, repo] = stepUpRepo.split('/');
+  if (!owner || !repo) throw new Error('STEP_UP_REPO must be owner/repo');
+  const serverUrl = new URL(mcpURL);
+
+  // 1. What the SDK's own 401 handling would ask for: it discovers (the
+  //    401's resource_metadata), registers and builds the authorization
+  //    request, which is recorded and not followed.
+  provider.interactive = false;
+  const probe = newClient();
+  try {
+    await probe.connect(newTransport());
+    throw new Error('the server accepted a connection without a token');
+  } catch (e) {
+    if (!(e instanceof UnauthorizedError)) throw e;
+  }
+  await probe.close().catch(() => {});
+  emit({ event: 'sdk_scope_choice', challenge_scope: challengeOf(401).scope, requested_scope: provider.requestedScope });
+
+  // 2. The first authorization, for reading only: auth() with the scope.
+  provider.interactive = true;
+  if ((await auth(provider, { serverUrl, scope: readScopes, fetchFn: traced })) !== 'REDIRECT') {
+    throw new Error('auth() did not send the user to the authorization endpoint');
+  }
+  const transport = newTransport();
+  await transport.finishAuth(takeCallback());
+  const readTokens = provider.tokens();
+  const client = newClient();
+  await client.connect(transport);
+  emit({ event: 'connected', server_name: client.getServerVersion()?.name, scope: readTokens.scope });
+
+  // 3. The write, with the read token: 403 insufficient_scope, and the
+  //    SDK's own handling of it.
+  const args = { owner, repo, title: 'step-up by the TypeScript SDK', body: 'created after a 403 insufficient_scope and a second consent' };
+  const before = { saves: provider.tokenSaves, redirects: provider.redirects, requests: requests.length };
+  let refusal, accepted;
+  try {
+    accepted = await client.callTool({ name: 'create_issue', arguments: args });
+  } catch (e) {
+    refusal = e;
+  }
+  if (!refusal) throw new Error(`create_issue with the read token was not refused (is_error ${!!accepted.isError})`);
+  const during = requests.slice(before.requests);
+  const attempt = {
+    event: 'sdk_step_up',
+    error: refusal?.constructor?.name,
+    code: refusal?.code,
+    message: String(refusal?.message ?? refusal),
+    refusals: during.filter(r => r.path === serverUrl.pathname && r.status === 403).length,
+    refreshed: during.some(r => r.grant_type === 'refresh_token' && r.status === 200),
+    same_scope_after_refresh: provider.tokens()?.scope === readTokens.scope,
+    reauthorization_requested: provider.redirects > before.redirects
+  };
+  emit(attempt);
+
+  const challenge = challengeOf(403);
+  let path;
+  if (attempt.reauthorization_requested) {
+    // The SDK asked for the authorization itself (auth() answered
+    // REDIRECT, so send() threw UnauthorizedError): exchange the code.
+    if (!(refusal instanceof UnauthorizedError)) throw refusal;
+    path = 'sdk';
+  } else {
+    if (!(refusal instanceof StreamableHTTPError) || refusal.code !== 403) throw refusal;
+    if (challenge.error !== 'insufficient_scope' || !challenge.scope) throw new Error('the 403 carries no insufficient_scope challenge with a scope');
+    path = 'explicit';
+    await provider.invalidateCredentials('tokens');
+    provider.interactive = true;
+    const r = await auth(provider, { serverUrl, scope: challenge.scope, resourceMetadataUrl: challenge.resourceMetadataUrl, fetchFn: traced });
+    if (r !== 'REDIRECT') throw new Error(`auth() with the challenge's scope answered ${r}, not a new authorization`);
+  }
+  await transport.finishAuth(takeCallback());
+  emit({
+    event: 'step_up',
+    path,
+    challenge_error: challenge.error,
+    challenge_scope: challenge.scope,
+    requested_scope: provider.requestedScope,
+    scope: provider.tokens()?.scope
+  });
+
+  // 4. The same call again, on the same session: now it may write.
+  const created = toolResult(await client.callTool({ name: 'create_issue', arguments: args }));
+  emit({ event: 'create_issue', is_error: created.is_error, number: created.data?.number, title: created.data?.title, error: created.is_error ? created.text : undefined });
+  if (created.is_error || !created.data?.number) throw new Error('create_issue failed after the step-up');
+  const got = toolResult(await client.callTool({ name: 'get_issue', arguments: { owner, repo, number: created.data.number } }));
+  emit({ event: 'get_issue', is_error: got.is_error, number: got.data?.number, title: got.data?.title });
+
+  await client.close().catch(() => {});
+}
+
+// challengeOf parses the last WWW-Authenticate answered with status, with
+// the SDK's own parser.
+function challengeOf(status) {
+  const h = lastChallenge[status];
+  if (!h) return {};
+  return extractWWWAuthenticateParams(new Response(null, { status, headers: { 'WWW-Authenticate': h } }));
+}
+
+// toolResult is a tool call's structured result (or its text as JSON).
+function toolResult(res) {
+  const text = (res.content ?? []).filter(c => c.type === 'text').map(c => c.text).join('');
+  let data = res.structuredContent;
+  if (!data) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = undefined;
+    }
+  }
+  return { is_error: !!res.isError, data, text: text.slice(0, 300) };
 }
 
 async function getMe(client) {
