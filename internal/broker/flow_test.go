@@ -321,3 +321,26 @@ func TestRefreshWhileGiteaIsDownKeepsTheToken(t *testing.T) {
 		t.Errorf("the refresh token after refused refreshes: spent %v, %v; want unspent", got.Spent, err)
 	}
 }
+
+// TestConsentDeny: Deny sends the client access_denied, ends the
+// authorization and stores no consent and no code.
+func TestConsentDeny(t *testing.T) {
+	w := newWorld(t)
+	w.upstream(t, "read:repository")
+	req, cookie := w.signedIn(t, w.client(t), "csrf-token")
+	post := httptest.NewRequestWithContext(context.Background(), "POST", PathConsent,
+		io.NopCloser(strings.NewReader(url.Values{"request": {req.ID}, "csrf": {"csrf-token"}, "decision": {"deny"}}.Encode())))
+	post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	post.AddCookie(cookie)
+	rec := w.serve(post)
+	loc, _ := url.Parse(rec.Header().Get("Location"))
+	if rec.Code != http.StatusSeeOther || loc.Query().Get("error") != "access_denied" || loc.Query().Get("code") != "" || loc.Query().Get("state") != "st" {
+		t.Fatalf("deny: %d to %s, want the client's redirect URI with error=access_denied and no code", rec.Code, loc)
+	}
+	if _, err := w.store.AuthRequest(t.Context(), req.ID, w.now); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the authorization after deny: %v, want ended", err)
+	}
+	if _, err := w.store.Consent(t.Context(), "42", req.ClientID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a consent after deny: %v, want none", err)
+	}
+}
