@@ -89,7 +89,7 @@ func (b *Broker) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		RedirectURI:   redirectURI,
 		State:         state,
 		CodeChallenge: q.Get("code_challenge"),
-		Scopes:        scopeWords(scopes),
+		Scopes:        gitea.ScopeWords(scopes),
 		Resource:      q.Get("resource"),
 		BrowserHash:   store.Hash(browser),
 		GiteaVerifier: sealedVerifier,

@@ -193,8 +193,8 @@ func New(opts Options) (*Broker, error) {
 		log:          cmp.Or(opts.Logger, slog.Default()),
 		verdicts:     newVerdicts(),
 		secureCookie: iss.Scheme == "https",
+		audit:        opts.Audit,
 	}
-	b.audit = opts.Audit
 	b.static = make(map[string]StaticClient, len(opts.StaticClients))
 	for _, c := range opts.StaticClients {
 		b.static[c.ID] = c

@@ -99,7 +99,7 @@ func (b *Broker) saveUpstream(ctx context.Context, tokens *gitea.Tokens, wantUse
 		return store.Upstream{}, errors.New("the Gitea grant has unrestricted access; refused")
 	}
 	now := b.now()
-	up := store.Upstream{UserID: in.Subject, Login: in.Username, Scopes: scopeWords(grant.Scopes.List()), UpdatedAt: now,
+	up := store.Upstream{UserID: in.Subject, Login: in.Username, Scopes: gitea.ScopeWords(grant.Scopes.List()), UpdatedAt: now,
 		AccessExpiry: now.Add(time.Duration(tokens.ExpiresIn) * time.Second)}
 	if up.SealedAccess, err = b.keys.Seal(tokens.AccessToken, accessContext(up.UserID)); err != nil {
 		return store.Upstream{}, err
@@ -151,18 +151,13 @@ func (b *Broker) finish(w http.ResponseWriter, r *http.Request, req store.AuthRe
 // made before this server's scopes grew keeps its first scopes at Gitea.
 func grantable(req store.AuthRequest, up store.Upstream) (granted gitea.ScopeSet, missing []gitea.Scope) {
 	asked, held := parseScopes(req.Scopes), parseScopes(up.Scopes)
-	for _, sc := range asked.List() {
-		if !held.Has(sc) {
-			missing = append(missing, sc)
-		}
-	}
-	return asked.Intersect(held), missing
+	return asked.Intersect(held), lacking(held, asked)
 }
 
 // issueCode finishes req with a single-use code for the scopes granted,
 // sent to the client.
 func (b *Broker) issueCode(w http.ResponseWriter, r *http.Request, req store.AuthRequest, granted gitea.ScopeSet) {
-	req.Scopes = scopeWords(granted.List())
+	req.Scopes = gitea.ScopeWords(granted.List())
 	code := randomToken(codePrefix)
 	b.finish(w, r, req, func(taken store.AuthRequest) {
 		err := b.store.CreateAuthCode(r.Context(), store.AuthCode{
@@ -195,13 +190,17 @@ func parseScopes(words []string) gitea.ScopeSet {
 }
 
 // covers reports whether have grants everything in want.
-func covers(have, want gitea.ScopeSet) bool {
+func covers(have, want gitea.ScopeSet) bool { return len(lacking(have, want)) == 0 }
+
+// lacking lists the scopes of want that have does not grant.
+func lacking(have, want gitea.ScopeSet) []gitea.Scope {
+	var out []gitea.Scope
 	for _, sc := range want.List() {
 		if !have.Has(sc) {
-			return false
+			out = append(out, sc)
 		}
 	}
-	return true
+	return out
 }
 
 // equalHashes compares two hex hashes in constant time.

@@ -56,7 +56,7 @@ func (b *Broker) serveConsentPage(w http.ResponseWriter, r *http.Request) {
 		Login:       req.Login,
 		Gitea:       b.gitea.BaseURL().String(),
 		Scopes:      describeScopes(granted),
-		Missing:     scopeWords(missing),
+		Missing:     gitea.ScopeWords(missing),
 		Settings:    b.gitea.BaseURL().String() + "/user/settings/applications",
 	})
 }
@@ -112,16 +112,12 @@ func (b *Broker) consent(ctx context.Context, req store.AuthRequest) (gitea.Scop
 		return gitea.ScopeSet{}, err
 	}
 	granted, _ := grantable(req, up)
-	allowed := granted.List()
+	allowed := granted
 	if before, err := b.store.Consent(ctx, req.UserID, req.ClientID); err == nil {
-		for _, sc := range parseScopes(before.Scopes).List() {
-			if !granted.Has(sc) {
-				allowed = append(allowed, sc)
-			}
-		}
+		allowed = allowed.Union(parseScopes(before.Scopes))
 	}
 	err = b.store.PutConsent(ctx, store.Consent{UserID: req.UserID, ClientID: req.ClientID,
-		Scopes: scopeWords(parseScopes(scopeWords(allowed)).List()), CreatedAt: b.now()})
+		Scopes: gitea.ScopeWords(allowed.List()), CreatedAt: b.now()})
 	return granted, err
 }
 
@@ -160,7 +156,7 @@ func cmpName(c store.Client) string {
 	return "An unnamed application"
 }
 
-// scopeWords describe the Gitea scope categories on the consent page.
+// scopeText describes the Gitea scope categories on the consent page.
 var scopeText = map[string]string{
 	"repository":   "repositories: code, branches, commits, pull requests and releases",
 	"issue":        "issues, their comments and labels",

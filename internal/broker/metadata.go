@@ -43,7 +43,7 @@ func (b *Broker) Metadata() Metadata {
 		CodeChallengeMethods:          []string{"S256"},
 		TokenEndpointAuthMethods:      b.authMethods(),
 		RevocationEndpointAuthMethods: []string{"none"},
-		ScopesSupported:               scopeWords(b.scopes),
+		ScopesSupported:               gitea.ScopeWords(b.scopes),
 		ClientIDMetadataDocument:      b.docs != nil,
 		IssuerInResponse:              true,
 	}
@@ -66,13 +66,4 @@ func (b *Broker) authMethods() []string {
 		}
 	}
 	return []string{"none"}
-}
-
-// scopeWords are the scopes a request names, as Gitea scopes.
-func scopeWords(scopes []gitea.Scope) []string {
-	out := make([]string, len(scopes))
-	for i, sc := range scopes {
-		out[i] = string(sc)
-	}
-	return out
 }

@@ -156,10 +156,10 @@ func (b *Broker) refresh(ctx context.Context, f tokenForm) (*tokenResponse, *oau
 	}
 	if s := f.get("scope"); s != "" {
 		asked, bad := b.requestedScopes(s)
-		if bad != "" || !covers(parseScopes(t.Scopes), parseScopes(scopeWords(asked))) {
+		if bad != "" || !covers(parseScopes(t.Scopes), parseScopes(gitea.ScopeWords(asked))) {
 			return nil, &oauthError{status: http.StatusBadRequest, code: "invalid_scope", description: "a refresh can only keep or narrow the scopes granted"}
 		}
-		t.Scopes = scopeWords(asked)
+		t.Scopes = gitea.ScopeWords(asked)
 	}
 	return b.issueTokens(ctx, t)
 }

@@ -151,6 +151,11 @@ func (s ScopeSet) Intersect(o ScopeSet) ScopeSet {
 	return ScopeSet{read: s.read & o.read, write: s.write & o.write, public: s.public || o.public}
 }
 
+// Union returns the scopes s or o grants; it is public-only when both are.
+func (s ScopeSet) Union(o ScopeSet) ScopeSet {
+	return ScopeSet{read: s.read | o.read, write: s.write | o.write, public: s.public && o.public}
+}
+
 // PublicOnly reports whether the token is limited to public resources.
 func (s ScopeSet) PublicOnly() bool { return s.public }
 
@@ -172,10 +177,13 @@ func (s ScopeSet) List() []Scope {
 }
 
 // JoinScopes renders scopes as an OAuth scope string.
-func JoinScopes(scopes []Scope) string {
-	parts := make([]string, len(scopes))
+func JoinScopes(scopes []Scope) string { return strings.Join(ScopeWords(scopes), " ") }
+
+// ScopeWords returns scopes as strings, as JSON documents list them.
+func ScopeWords(scopes []Scope) []string {
+	words := make([]string, len(scopes))
 	for i, s := range scopes {
-		parts[i] = string(s)
+		words[i] = string(s)
 	}
-	return strings.Join(parts, " ")
+	return words
 }

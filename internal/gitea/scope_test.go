@@ -84,6 +84,26 @@ func TestIntrospectClassifies401(t *testing.T) {
 	}
 }
 
+func TestUnion(t *testing.T) {
+	tests := []struct {
+		name string
+		a, b string
+		want string
+	}{
+		{name: "write covers read", a: "read:issue read:user", b: "write:issue", want: "write:issue read:user"},
+		{name: "public-only only when both", a: "read:repository public-only", b: "read:user", want: "read:repository read:user"},
+		{name: "both public-only", a: "read:repository public-only", b: "read:user public-only", want: "read:repository read:user public-only"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := JoinScopes(ParseGrant(tt.a).Scopes.Union(ParseGrant(tt.b).Scopes).List())
+			if got != tt.want {
+				t.Errorf("Union(%q, %q) = %q, want %q", tt.a, tt.b, got, tt.want)
+			}
+		})
+	}
+}
+
 func TestIntersect(t *testing.T) {
 	tests := []struct {
 		name string

@@ -45,10 +45,13 @@ func (s *Server) openBroker(now func() time.Time, roots *x509.CertPool) error {
 	if bc.MetadataDocuments {
 		docs = clientdoc.New(clientdoc.Options{AllowPrivate: bc.AllowPrivateMetadataURLs, Now: now, RootCAs: roots})
 	}
-	resources := []string{s.publicURL("")}
+	// Any of the MCP endpoints, or the server itself; /mcp (first) is the
+	// one named in error texts.
+	var resources []string
 	for _, p := range protectedPaths {
 		resources = append(resources, s.publicURL(p))
 	}
+	resources = append(resources, s.publicURL(""))
 	b, err := broker.New(broker.Options{
 		Store:                  st,
 		Keys:                   keys,
@@ -57,7 +60,7 @@ func (s *Server) openBroker(now func() time.Time, roots *x509.CertPool) error {
 		GiteaClientID:          s.cfg.OAuthClientID,
 		GiteaClientSecret:      s.cfg.OAuthClientSecret.Reveal(),
 		Issuer:                 s.publicURL(""),
-		Resources:              append([]string{s.publicURL(pathMCP)}, resources...),
+		Resources:              resources,
 		Scopes:                 s.scopes,
 		AccessTTL:              bc.AccessTTL,
 		RefreshTTL:             bc.RefreshTTL,
@@ -65,7 +68,7 @@ func (s *Server) openBroker(now func() time.Time, roots *x509.CertPool) error {
 		RegistrationsPerMinute: bc.RegistrationsPerMinute,
 		StaticClients:          static,
 		Audit:                  s.recordBrokerEvent,
-		ClientAddr:             func(r *http.Request) string { return limits.Key(limits.ClientAddr(r, s.cfg.Limits.TrustedProxies)) },
+		ClientAddr:             s.addressKey,
 		Now:                    now,
 		Logger:                 s.log.With("component", "broker"),
 	})
@@ -84,12 +87,18 @@ func (s *Server) openBroker(now func() time.Time, roots *x509.CertPool) error {
 // (RATE_LIMIT_PER_IP_PER_SECOND) of the MCP endpoints to a broker endpoint.
 func (s *Server) addressLimited(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if ref := s.requestsPerAddress(limits.Key(limits.ClientAddr(r, s.cfg.Limits.TrustedProxies))); ref != nil {
+		if ref := s.requestsPerAddress(s.addressKey(r)); ref != nil {
 			writeLimited(w, ref)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// addressKey is the limits key of the address r comes from, as
+// TRUSTED_PROXIES let it be named.
+func (s *Server) addressKey(r *http.Request) string {
+	return limits.Key(limits.ClientAddr(r, s.cfg.Limits.TrustedProxies))
 }
 
 // recordBrokerEvent puts a broker event in the audit log (when there is

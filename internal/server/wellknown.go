@@ -55,20 +55,12 @@ func (s *Server) metadata(resource string) http.Handler {
 			Resource:               resource,
 			AuthorizationServers:   []string{s.authorizationServer()},
 			BearerMethodsSupported: []string{"header"},
-			ScopesSupported:        scopeStrings(s.scopes),
+			ScopesSupported:        gitea.ScopeWords(s.scopes),
 			ResourceName:           "AegisGitea MCP",
 			ResourceDocumentation:  s.cfg.ResourceDocumentation,
 		}
 		doc.ServeHTTP(w, r)
 	})
-}
-
-func scopeStrings(scopes []gitea.Scope) []string {
-	out := make([]string, len(scopes))
-	for i, sc := range scopes {
-		out[i] = string(sc)
-	}
-	return out
 }
 
 // authorizationServer is the issuer clients get their tokens from: the
