@@ -41,12 +41,12 @@ func TestAdminGrantsAndRevoke(t *testing.T) {
 	if err := w.store.PutConsent(t.Context(), store.Consent{UserID: "42", ClientID: clientID, Scopes: []string{"read:repository"}, CreatedAt: w.now}); err != nil {
 		t.Fatal(err)
 	}
-	resp, _ := w.b.issueTokens(t.Context(), store.Token{Family: "f", ClientID: clientID, UserID: "42", Login: "alice", Scopes: []string{"read:repository"}, Resource: testIssuer + "/mcp"})
+	resp, _ := w.issue(t, store.Token{Family: "f", ClientID: clientID, UserID: "42", Login: "alice", Scopes: []string{"read:repository"}, Resource: testIssuer + "/mcp"})
 	other := store.Client{ID: "dyn_other", Kind: store.ClientDynamic, Name: "Other", RedirectURIs: []string{testRedirect}, CreatedAt: w.now, ExpiresAt: w.now.Add(time.Hour)}
 	if err := w.store.CreateClient(t.Context(), other); err != nil {
 		t.Fatal(err)
 	}
-	kept, _ := w.b.issueTokens(t.Context(), store.Token{Family: "g", ClientID: other.ID, UserID: "42", Login: "alice", Scopes: []string{"read:repository"}, Resource: testIssuer + "/mcp"})
+	kept, _ := w.issue(t, store.Token{Family: "g", ClientID: other.ID, UserID: "42", Login: "alice", Scopes: []string{"read:repository"}, Resource: testIssuer + "/mcp"})
 	admin := &Admin{Store: w.store, Keys: w.b.keys}
 	grants, err := admin.Grants(t.Context(), "alice")
 	if err != nil || len(grants) != 1 || grants[0].ClientName != "Test client" || grants[0].Login != "alice" {

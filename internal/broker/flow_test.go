@@ -197,6 +197,16 @@ func (w *world) upstream(t *testing.T, scopes ...string) {
 	}
 }
 
+// issue issues tok's client the tokens of tok.
+func (w *world) issue(t *testing.T, tok store.Token) (*tokenResponse, *oauthError) {
+	t.Helper()
+	c, oerr := w.b.tokenClient(t.Context(), tok.ClientID)
+	if oerr != nil {
+		t.Fatal(oerr)
+	}
+	return w.b.issueTokens(t.Context(), c, tok)
+}
+
 func (w *world) token(form url.Values) *httptest.ResponseRecorder {
 	r := httptest.NewRequestWithContext(context.Background(), "POST", PathToken, io.NopCloser(strings.NewReader(form.Encode())))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -250,7 +260,7 @@ func TestRefreshReuseRevokesTheFamily(t *testing.T) {
 	w := newWorld(t)
 	clientID := w.client(t)
 	w.upstream(t, "read:repository", "read:user")
-	resp, oerr := w.b.issueTokens(t.Context(), store.Token{Family: "fam", ClientID: clientID, UserID: "42", Login: "alice",
+	resp, oerr := w.issue(t, store.Token{Family: "fam", ClientID: clientID, UserID: "42", Login: "alice",
 		Scopes: []string{"read:repository"}, Resource: testIssuer + "/mcp"})
 	if oerr != nil {
 		t.Fatal(oerr)
@@ -278,7 +288,7 @@ func TestVerifyRefuses(t *testing.T) {
 	w := newWorld(t)
 	clientID := w.client(t)
 	w.upstream(t, "read:repository")
-	resp, _ := w.b.issueTokens(t.Context(), store.Token{Family: "fam", ClientID: clientID, UserID: "42", Login: "alice",
+	resp, _ := w.issue(t, store.Token{Family: "fam", ClientID: clientID, UserID: "42", Login: "alice",
 		Scopes: []string{"read:repository"}, Resource: testIssuer + "/mcp"})
 	tests := map[string]string{
 		"a Gitea JWT":    "eyJhbGciOiJSUzI1NiJ9.eyJnbnQiOjEsInR0IjowfQ.c2ln",
@@ -309,7 +319,7 @@ func TestRefreshWhileGiteaIsDownKeepsTheToken(t *testing.T) {
 	w := newWorld(t) // its Gitea answers nothing
 	clientID := w.client(t)
 	w.upstream(t, "read:repository")
-	resp, _ := w.b.issueTokens(t.Context(), store.Token{Family: "fam", ClientID: clientID, UserID: "42", Login: "alice",
+	resp, _ := w.issue(t, store.Token{Family: "fam", ClientID: clientID, UserID: "42", Login: "alice",
 		Scopes: []string{"read:repository"}, Resource: testIssuer + "/mcp"})
 	form := url.Values{"grant_type": {"refresh_token"}, "client_id": {clientID}, "refresh_token": {resp.RefreshToken}}
 	for try := range 2 {

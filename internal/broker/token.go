@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/clientdoc"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/gitea"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/store"
 )
@@ -115,24 +116,42 @@ func (b *Broker) redeemCode(ctx context.Context, f tokenForm) (*tokenResponse, *
 	case f.get("resource") != "" && f.get("resource") != c.Resource:
 		return nil, &oauthError{status: http.StatusBadRequest, code: "invalid_target", description: "resource differs from the authorization request's"}
 	}
-	return b.issueTokens(ctx, store.Token{Family: randomToken(""), ClientID: c.ClientID, UserID: c.UserID, Login: c.Login, Scopes: c.Scopes, Resource: c.Resource})
+	client, oerr := b.tokenClient(ctx, c.ClientID)
+	if oerr != nil {
+		return nil, oerr
+	}
+	return b.issueTokens(ctx, client, store.Token{Family: randomToken(""), ClientID: c.ClientID, UserID: c.UserID, Login: c.Login, Scopes: c.Scopes, Resource: c.Resource})
 }
+
+const unknownRefresh = "the refresh token is unknown, revoked or expired; sign in again"
 
 // refresh rotates a refresh token: the old one is spent, a second use of
 // it revokes every token of its authorization (RFC 9700 §4.14.2). The
 // user's Gitea grant is checked with Gitea first, so access revoked at
-// Gitea ends here.
+// Gitea ends here. What can fail for a while (Gitea, the client's
+// metadata document) is checked before the token is spent, so a client
+// told to retry can.
 func (b *Broker) refresh(ctx context.Context, f tokenForm) (*tokenResponse, *oauthError) {
 	rt := f.get("refresh_token")
 	if !strings.HasPrefix(rt, refreshPrefix) {
 		return nil, invalidRequest("refresh_token is required")
 	}
-	// The Gitea grant is checked before the refresh token is spent, so a
-	// client that is told to retry (Gitea unreachable) can.
-	// A spent one goes straight to reuse detection.
-	if known, err := b.store.FindToken(ctx, store.Hash(rt), b.now()); err == nil && !known.Spent {
+	known, err := b.store.FindToken(ctx, store.Hash(rt), b.now())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, invalidGrant(unknownRefresh)
+	case err != nil:
+		b.log.Error("cannot look up a refresh token", "err", err)
+		return nil, serverError("cannot refresh right now")
+	}
+	var client store.Client
+	if !known.Spent { // a spent one goes straight to reuse detection
 		if _, _, err := b.upstream(ctx, known.UserID, true); err != nil {
 			return nil, b.upstreamRefusal(ctx, known, err)
+		}
+		var oerr *oauthError
+		if client, oerr = b.tokenClient(ctx, known.ClientID); oerr != nil {
+			return nil, oerr
 		}
 	}
 	t, err := b.store.UseRefreshToken(ctx, store.Hash(rt), b.now())
@@ -143,7 +162,7 @@ func (b *Broker) refresh(ctx context.Context, f tokenForm) (*tokenResponse, *oau
 		b.record(Event{Reason: ReasonRefreshReused, UserID: t.UserID, Login: t.Login, ClientID: t.ClientID})
 		return nil, invalidGrant("this refresh token was used before, so every token of this authorization is revoked; sign in again")
 	case errors.Is(err, store.ErrNotFound):
-		return nil, invalidGrant("the refresh token is unknown, revoked or expired; sign in again")
+		return nil, invalidGrant(unknownRefresh)
 	case err != nil:
 		b.log.Error("cannot use a refresh token", "err", err)
 		return nil, serverError("cannot refresh right now")
@@ -161,7 +180,7 @@ func (b *Broker) refresh(ctx context.Context, f tokenForm) (*tokenResponse, *oau
 		}
 		t.Scopes = gitea.ScopeWords(asked)
 	}
-	return b.issueTokens(ctx, t)
+	return b.issueTokens(ctx, client, t)
 }
 
 // upstreamRefusal answers a refresh whose Gitea grant cannot be used.
@@ -175,12 +194,25 @@ func (b *Broker) upstreamRefusal(ctx context.Context, t store.Token, err error) 
 	return serverError("cannot reach Gitea to check your access; retry shortly")
 }
 
-// issueTokens issues an access and a refresh token of family t.Family.
-func (b *Broker) issueTokens(ctx context.Context, t store.Token) (*tokenResponse, *oauthError) {
-	c, err := b.client(ctx, t.ClientID)
-	if err != nil {
-		return nil, invalidClient("the client is no longer registered")
+// tokenClient is the client a token request names; an error that may
+// pass (the store, fetching its metadata document) is a 503, so the
+// client retries rather than starting over.
+func (b *Broker) tokenClient(ctx context.Context, id string) (store.Client, *oauthError) {
+	c, err := b.client(ctx, id)
+	var derr *clientdoc.Error
+	switch {
+	case err == nil:
+		return c, nil
+	case errors.Is(err, errUnknownClient), errors.As(err, &derr) && !errors.Is(err, clientdoc.ErrFetch):
+		return c, invalidClient("the client is not registered, or its metadata document is not acceptable")
+	default:
+		b.log.Warn("cannot look up a client", "client_id", id, "err", err)
+		return c, serverError("cannot look up the client right now")
 	}
+}
+
+// issueTokens issues c an access and a refresh token of family t.Family.
+func (b *Broker) issueTokens(ctx context.Context, c store.Client, t store.Token) (*tokenResponse, *oauthError) {
 	if c.Kind == store.ClientDynamic {
 		if err := b.store.TouchClient(ctx, c.ID, b.now().Add(b.regTTL)); err != nil {
 			b.log.Warn("cannot extend a client registration", "client_id", c.ID, "err", err)
