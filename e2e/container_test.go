@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/audit"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/localgitea"
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/testgitea"
 )
 
@@ -478,13 +478,10 @@ func waitHTTP(t *testing.T, url string, limit time.Duration) string {
 // loopbackFreePort is a loopback port nothing listens on right now.
 func loopbackFreePort(t *testing.T) int {
 	t.Helper()
-	var lc net.ListenConfig
-	l, err := lc.Listen(t.Context(), "tcp", "127.0.0.1:0")
+	port, err := localgitea.FreePort(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
 	return port
 }
 

@@ -1,7 +1,7 @@
 package e2e
 
 import (
-	"net"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,26 +13,13 @@ import (
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/testgitea"
 )
 
-// freeAddr is a loopback address nothing listens on right now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	var lc net.ListenConfig
-	l, err := lc.Listen(t.Context(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
-}
-
 // TestMetricsAfterRealCalls scrapes /metrics on METRICS_ADDR after real
 // calls and parses it with the Prometheus text parser: every series the
 // calls should have moved did, and no label carries a user, a path or a
 // made-up tool name.
 func TestMetricsAfterRealCalls(t *testing.T) {
 	g := needGitea(t)
-	metricsAddr := freeAddr(t)
+	metricsAddr := fmt.Sprintf("127.0.0.1:%d", loopbackFreePort(t))
 	a := startAegisFor(t, g, toolScopes, "METRICS_ADDR="+metricsAddr)
 	alice := a.token(t, g, testgitea.AliceName, toolScopes).AccessToken
 

@@ -122,7 +122,7 @@ func TestSoakReturnsToBaseline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	metricsAddr := freeAddr(t)
+	metricsAddr := fmt.Sprintf("127.0.0.1:%d", loopbackFreePort(t))
 	r := startReplicas(t, buildBinary(t), g, app, 1, append([]string{"METRICS_ADDR=" + metricsAddr}, noCallLimits...)...)[0]
 	secrets := []string{app.ClientSecret}
 	defer func() { finishReplicas(t, []*replica{r}, secrets) }()

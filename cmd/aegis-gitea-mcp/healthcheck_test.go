@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/localgitea"
 )
 
 // probeTarget serves /healthz 200 and /readyz 503 with a reason, like a
@@ -111,12 +113,9 @@ func TestLoopbackFor(t *testing.T) {
 // closedPort is a loopback port nothing listens on.
 func closedPort(t *testing.T) int {
 	t.Helper()
-	var lc net.ListenConfig
-	l, err := lc.Listen(t.Context(), "tcp", "127.0.0.1:0")
+	port, err := localgitea.FreePort(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
 	return port
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aegis-gitea/aegis-gitea-mcp/internal/config"
+	"github.com/aegis-gitea/aegis-gitea-mcp/internal/localgitea"
 )
 
 // serverFor builds a server against the Gitea at giteaURL: in OAuth mode
@@ -42,14 +44,11 @@ func serverFor(t *testing.T, giteaURL string, oauth bool, logs *bytes.Buffer) *S
 // closedURL is the URL of a loopback port nothing listens on.
 func closedURL(t *testing.T) string {
 	t.Helper()
-	var lc net.ListenConfig
-	l, err := lc.Listen(t.Context(), "tcp", "127.0.0.1:0")
+	port, err := localgitea.FreePort(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return "http://" + addr
+	return fmt.Sprintf("http://127.0.0.1:%d", port)
 }
 
 // TestStartupChecksSayWhatToDo: for each fault an operator fixes, the
